@@ -1,0 +1,9 @@
+#pragma once
+#include "cs-error.h"
+#include "cs-money.h"
+#include "cs-util.h"
+#include "cs-json.h"
+#include "cs-user.h"
+#include "cs-reward-tier.h"
+#include "cs-campaign.h"
+#include "cs-update.h"

@@ -1,0 +1,456 @@
+/* cs-util.c: ids, random bytes, time and small string helpers. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "cs-util.h"
+
+/* Helpers */
+
+static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+static const char base64url_alphabet[] =
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int
+base64url_value (guchar c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '-')
+    return 62;
+  if (c == '_')
+    return 63;
+  return -1;
+}
+
+/* Reads exactly @n decimal digits at *p into *out and advances *p. */
+static gboolean
+read_digits (const char **p, int n, int *out)
+{
+  int value = 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      char c = (*p)[i];
+
+      if (c < '0' || c > '9')
+        return FALSE;
+      value = value * 10 + (c - '0');
+    }
+  *p += n;
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+is_leap_year (int y)
+{
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+days_in_month (int y, int m)
+{
+  static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+  if (m == 2 && is_leap_year (y))
+    return 29;
+  return days[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static gint64
+days_from_civil (gint64 y, int m, int d)
+{
+  gint64 era, yoe, doy, doe;
+
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* Parses "YYYY-MM-DD" at *p, advancing it. */
+static gboolean
+parse_date_part (const char **p, int *y, int *m, int *d)
+{
+  const char *s = *p;
+
+  if (!read_digits (&s, 4, y) || *s++ != '-' ||
+      !read_digits (&s, 2, m) || *s++ != '-' ||
+      !read_digits (&s, 2, d))
+    return FALSE;
+  if (*m < 1 || *m > 12 || *d < 1 || *d > days_in_month (*y, *m))
+    return FALSE;
+  *p = s;
+  return TRUE;
+}
+
+/* Public API */
+
+void
+cs_random_bytes (guint8 *buf, gsize len)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = getrandom (buf + done, len - done, 0);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          /* Without a source of randomness nothing secure can be made. */
+          g_error ("getrandom() failed: %s", g_strerror (errno));
+        }
+      done += (gsize) n;
+    }
+}
+
+char *
+cs_id_new (const char *prefix)
+{
+  guint8 bytes[13];
+  char chars[20];
+  guint64 acc = 0;
+  int bits = 0;
+  int n = 0;
+
+  cs_random_bytes (bytes, sizeof bytes);
+
+  /* 13 bytes = 104 bits; the first 100 make 20 base32 characters. */
+  for (gsize i = 0; i < sizeof bytes && n < 20; i++)
+    {
+      acc = (acc << 8) | bytes[i];
+      bits += 8;
+      while (bits >= 5 && n < 20)
+        {
+          bits -= 5;
+          chars[n++] = base32_alphabet[(acc >> bits) & 0x1f];
+        }
+      acc &= (G_GUINT64_CONSTANT (1) << bits) - 1;
+    }
+
+  if (prefix == NULL || *prefix == '\0')
+    return g_strndup (chars, sizeof chars);
+  return g_strdup_printf ("%s_%.*s", prefix, (int) sizeof chars, chars);
+}
+
+gboolean
+cs_id_is_valid (const char *id)
+{
+  gsize len = 0;
+
+  if (id == NULL)
+    return FALSE;
+  for (const char *p = id; *p != '\0'; p++, len++)
+    {
+      char c = *p;
+
+      if (len >= 64)
+        return FALSE;
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+        return FALSE;
+    }
+  return len >= 1;
+}
+
+char *
+cs_token_new (gsize nbytes)
+{
+  g_autofree guint8 *bytes = g_malloc (MAX (nbytes, 1));
+  char *token;
+
+  cs_random_bytes (bytes, nbytes);
+  token = cs_base64url_encode (bytes, nbytes);
+  explicit_bzero (bytes, nbytes);
+  return token;
+}
+
+char *
+cs_sha256_hex (const char *text)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, text != NULL ? text : "", -1);
+}
+
+char *
+cs_base64url_encode (const guint8 *data, gsize len)
+{
+  char *out;
+  char *o;
+  gsize i = 0;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  out = g_malloc ((len + 2) / 3 * 4 + 1);
+  o = out;
+
+  for (; i + 3 <= len; i += 3)
+    {
+      guint32 v = ((guint32) data[i] << 16) | ((guint32) data[i + 1] << 8) | data[i + 2];
+
+      *o++ = base64url_alphabet[(v >> 18) & 0x3f];
+      *o++ = base64url_alphabet[(v >> 12) & 0x3f];
+      *o++ = base64url_alphabet[(v >> 6) & 0x3f];
+      *o++ = base64url_alphabet[v & 0x3f];
+    }
+  if (len - i == 1)
+    {
+      guint32 v = (guint32) data[i] << 16;
+
+      *o++ = base64url_alphabet[(v >> 18) & 0x3f];
+      *o++ = base64url_alphabet[(v >> 12) & 0x3f];
+    }
+  else if (len - i == 2)
+    {
+      guint32 v = ((guint32) data[i] << 16) | ((guint32) data[i + 1] << 8);
+
+      *o++ = base64url_alphabet[(v >> 18) & 0x3f];
+      *o++ = base64url_alphabet[(v >> 12) & 0x3f];
+      *o++ = base64url_alphabet[(v >> 6) & 0x3f];
+    }
+  *o = '\0';
+  return out;
+}
+
+guint8 *
+cs_base64url_decode (const char *text, gsize *out_len)
+{
+  gsize len, full, rest;
+  g_autofree guint8 *out = NULL;
+  gsize o = 0;
+  gsize i;
+
+  if (out_len != NULL)
+    *out_len = 0;
+  if (text == NULL)
+    return NULL;
+
+  len = strlen (text);
+  full = len / 4 * 4;
+  rest = len - full;
+  if (rest == 1)
+    return NULL;
+
+  out = g_malloc (len / 4 * 3 + 3);
+
+  for (i = 0; i < full; i += 4)
+    {
+      int a = base64url_value (text[i]);
+      int b = base64url_value (text[i + 1]);
+      int c = base64url_value (text[i + 2]);
+      int d = base64url_value (text[i + 3]);
+      guint32 v;
+
+      if (a < 0 || b < 0 || c < 0 || d < 0)
+        return NULL;
+      v = ((guint32) a << 18) | ((guint32) b << 12) | ((guint32) c << 6) | (guint32) d;
+      out[o++] = (guint8) (v >> 16);
+      out[o++] = (guint8) (v >> 8);
+      out[o++] = (guint8) v;
+    }
+
+  if (rest > 0)
+    {
+      int a = base64url_value (text[i]);
+      int b = base64url_value (text[i + 1]);
+      int c = rest == 3 ? base64url_value (text[i + 2]) : 0;
+      guint32 v;
+
+      if (a < 0 || b < 0 || c < 0)
+        return NULL;
+      v = ((guint32) a << 18) | ((guint32) b << 12) | ((guint32) c << 6);
+      /* Only the canonical encoding (unused bits zero) is accepted. */
+      if (rest == 2 && (v & 0xffff) != 0)
+        return NULL;
+      if (rest == 3 && (v & 0xff) != 0)
+        return NULL;
+      out[o++] = (guint8) (v >> 16);
+      if (rest == 3)
+        out[o++] = (guint8) (v >> 8);
+    }
+
+  if (out_len != NULL)
+    *out_len = o;
+  return g_steal_pointer (&out);
+}
+
+char *
+cs_time_format (gint64 unix_seconds)
+{
+  time_t t = (time_t) unix_seconds;
+  struct tm tm;
+
+  if ((gint64) t != unix_seconds || gmtime_r (&t, &tm) == NULL)
+    return g_strdup ("1970-01-01T00:00:00Z");
+
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02dZ",
+                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                          tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+gboolean
+cs_time_parse (const char *text, gint64 *unix_seconds_out)
+{
+  const char *p = text;
+  int y, mo, d, h, mi, s;
+  int off_h = 0, off_m = 0, off_sign = 0;
+  gint64 result;
+
+  if (text == NULL)
+    return FALSE;
+
+  if (!parse_date_part (&p, &y, &mo, &d))
+    return FALSE;
+  if (*p != 'T' && *p != 't' && *p != ' ')
+    return FALSE;
+  p++;
+  if (!read_digits (&p, 2, &h) || *p++ != ':' ||
+      !read_digits (&p, 2, &mi) || *p++ != ':' ||
+      !read_digits (&p, 2, &s))
+    return FALSE;
+  /* 60 is a leap second. */
+  if (h > 23 || mi > 59 || s > 60)
+    return FALSE;
+
+  if (*p == '.')
+    {
+      p++;
+      if (*p < '0' || *p > '9')
+        return FALSE;
+      while (*p >= '0' && *p <= '9')
+        p++;
+    }
+
+  if (*p == 'Z' || *p == 'z')
+    p++;
+  else if (*p == '+' || *p == '-')
+    {
+      off_sign = *p == '-' ? -1 : 1;
+      p++;
+      if (!read_digits (&p, 2, &off_h) || *p++ != ':' || !read_digits (&p, 2, &off_m))
+        return FALSE;
+      if (off_h > 23 || off_m > 59)
+        return FALSE;
+    }
+  else
+    return FALSE;
+
+  if (*p != '\0')
+    return FALSE;
+
+  result = days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  result -= off_sign * (off_h * 3600 + off_m * 60);
+
+  if (unix_seconds_out != NULL)
+    *unix_seconds_out = result;
+  return TRUE;
+}
+
+gboolean
+cs_date_parse (const char *text, GDate *out)
+{
+  const char *p = text;
+  int y, m, d;
+
+  if (text == NULL || !parse_date_part (&p, &y, &m, &d) || *p != '\0')
+    return FALSE;
+  if (y < 1 || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return FALSE;
+
+  if (out != NULL)
+    {
+      g_date_clear (out, 1);
+      g_date_set_dmy (out, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+    }
+  return TRUE;
+}
+
+gboolean
+cs_date_is_valid_text (const char *text)
+{
+  return cs_date_parse (text, NULL);
+}
+
+gint64
+cs_now_seconds (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+gboolean
+cs_text_is_clean (const char *s, gboolean allow_newlines)
+{
+  const guchar *p = (const guchar *) s;
+
+  if (s == NULL)
+    return FALSE;
+
+  while (*p != '\0')
+    {
+      guchar c = *p;
+
+      if (c >= 0x20 && c < 0x7f)
+        {
+          p++;
+          continue;
+        }
+      if (c < 0x80)
+        {
+          /* C0 controls and DEL. */
+          if (allow_newlines && (c == '\n' || c == '\t' || c == '\r'))
+            {
+              p++;
+              continue;
+            }
+          return FALSE;
+        }
+      else
+        {
+          const char *next;
+          gunichar ch = g_utf8_get_char_validated ((const char *) p, -1);
+
+          if (ch == (gunichar) -1 || ch == (gunichar) -2)
+            return FALSE;
+          /* C1 controls. */
+          if (ch >= 0x80 && ch <= 0x9f)
+            return FALSE;
+          next = g_utf8_next_char ((const char *) p);
+          p = (const guchar *) next;
+        }
+    }
+  return TRUE;
+}
+
+glong
+cs_text_length (const char *s)
+{
+  if (s == NULL)
+    return 0;
+  return g_utf8_strlen (s, -1);
+}
+
+guint64
+cs_fnv1a64 (const void *data, gsize len)
+{
+  const guint8 *p = data;
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      h ^= p[i];
+      h *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  return h;
+}

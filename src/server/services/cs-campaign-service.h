@@ -1,0 +1,36 @@
+/* cs-campaign-service.h: campaigns, tiers, visibility and the moderation
+ * decisions on them. */
+#pragma once
+
+#include "cs-service.h"
+
+G_BEGIN_DECLS
+
+/* Whether the caller may see @campaign at all (else it is a 404 for them). */
+gboolean    cs_campaign_visible_to    (const CsCall *call, const CsCampaign *campaign);
+/* Whether the caller owns it or is staff (sees private fields). */
+gboolean    cs_campaign_manageable_by (const CsCall *call, const CsCampaign *campaign);
+
+CsCampaign *cs_campaigns_create       (const CsCall *call, JsonObject *body, GError **error);
+CsCampaign *cs_campaigns_get          (const CsCall *call, const char *campaign_id, GError **error);
+CsCampaign *cs_campaigns_update       (const CsCall *call, const char *campaign_id, JsonObject *body,
+                                       GError **error);
+/* Owner events (SUBMIT, CANCEL) and staff events (APPROVE, REJECT, SUSPEND).
+ * @body may carry "reason" (required for REJECT and SUSPEND). */
+CsCampaign *cs_campaigns_transition   (const CsCall *call, const char *campaign_id, CsCampaignEvent event,
+                                       JsonObject *body, GError **error);
+CsCampaign *cs_campaigns_set_image    (const CsCall *call, const char *campaign_id, const char *image_url,
+                                       GError **error);
+gboolean    cs_campaigns_list         (const CsCall *call, GHashTable *query, guint limit,
+                                       CsCampaignPage *out, GError **error);
+GPtrArray  *cs_categories_list        (const CsCall *call, GError **error);
+
+GPtrArray    *cs_tiers_list           (const CsCall *call, const char *campaign_id, GError **error);
+CsRewardTier *cs_tiers_create         (const CsCall *call, const char *campaign_id, JsonObject *body,
+                                       GError **error);
+CsRewardTier *cs_tiers_update         (const CsCall *call, const char *campaign_id, const char *tier_id,
+                                       JsonObject *body, GError **error);
+gboolean      cs_tiers_delete         (const CsCall *call, const char *campaign_id, const char *tier_id,
+                                       GError **error);
+
+G_END_DECLS

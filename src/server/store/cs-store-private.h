@@ -1,0 +1,151 @@
+/* cs-store-private.h: what a store backend implements, and the helpers that
+ * every backend shares.  Only store/ includes this header.
+ *
+ * A backend is one constant CsStoreBackend.  Its open() allocates its own
+ * store struct, whose first member is a CsStore, and its connect() its own
+ * connection struct, whose first member is a CsStoreConn; the public
+ * functions in cs-store.c check their arguments and dispatch through
+ * store->backend.  Adding PostgreSQL means one more CsStoreBackend (and one
+ * more URL scheme in cs_store_open()); callers do not change.
+ */
+#pragma once
+
+#include "cs-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CsStoreBackend CsStoreBackend;
+
+struct _CsStore {
+  const CsStoreBackend *backend;
+  char                 *url;      /* as given to cs_store_open(); may hold a password: never log it */
+  int                   schema_version;  /* after migration */
+  /* ...backend data follows in the backend's struct */
+};
+
+struct _CsStoreConn {
+  CsStore *store;                 /* borrowed: the store outlives its connections */
+  /* ...backend data follows */
+};
+
+struct _CsStoreBackend {
+  const char *kind;               /* "sqlite", "postgresql" */
+
+  /* Lifecycle.  open() gets the backend-specific @location parsed from @url
+   * (a file path for SQLite), allocates its store (fills every CsStore
+   * member except url), migrates the schema and returns it. */
+  CsStore     *(*open)             (const char *url, const char *location, GError **error);
+  /* Frees the backend's data and the struct itself (url is freed by the caller). */
+  void         (*free)             (CsStore *store);
+  CsStoreConn *(*connect)          (CsStore *store, GError **error);
+  void         (*conn_free)        (CsStoreConn *conn);
+  int          (*schema_version)   (CsStoreConn *conn);
+  gboolean     (*ping)             (CsStoreConn *conn, GError **error);
+
+  /* One entry per operation of cs-store.h, same signature.  cs-store.c has
+   * already checked pointers, clamped limits and cleared the outputs. */
+  gboolean   (*user_insert)        (CsStoreConn *conn, const CsUser *user, const char *password_hash,
+                                    GError **error);
+  CsUser    *(*user_get)           (CsStoreConn *conn, const char *user_id, GError **error);
+  CsUser    *(*user_get_by_login)  (CsStoreConn *conn, const char *login, char **password_hash_out,
+                                    GError **error);
+  CsUser    *(*user_update)        (CsStoreConn *conn, const char *user_id, const CsUserPatch *patch,
+                                    gint64 now, GError **error);
+
+  gboolean   (*session_create)     (CsStoreConn *conn, const char *session_id, const char *user_id,
+                                    const char *access_hash, gint64 access_expires,
+                                    const char *refresh_hash, gint64 refresh_expires,
+                                    gint64 now, GError **error);
+  gboolean   (*session_lookup)     (CsStoreConn *conn, const char *access_hash, gint64 now,
+                                    CsSessionInfo *out, GError **error);
+  gboolean   (*session_refresh)    (CsStoreConn *conn, const char *refresh_hash, gint64 now,
+                                    const char *new_access_hash, gint64 access_expires,
+                                    const char *new_refresh_hash, gint64 refresh_expires,
+                                    CsRefreshResult *result, CsSessionInfo *out, GError **error);
+  gboolean   (*session_revoke)     (CsStoreConn *conn, const char *session_id, gint64 now,
+                                    GError **error);
+
+  gboolean   (*rate_limit_hit)     (CsStoreConn *conn, const char *key, gint64 now, gint64 window,
+                                    gint64 limit, gboolean *allowed, gint64 *retry_after,
+                                    GError **error);
+  gboolean   (*rate_limit_peek)    (CsStoreConn *conn, const char *key, gint64 now, gint64 window,
+                                    gint64 limit, gboolean *allowed, gint64 *retry_after,
+                                    GError **error);
+  gboolean   (*rate_limit_clear)   (CsStoreConn *conn, const char *key, GError **error);
+
+  GPtrArray *(*categories)         (CsStoreConn *conn, GError **error);
+
+  CsCampaign *(*campaign_insert)   (CsStoreConn *conn, const CsCampaign *campaign, GError **error);
+  CsCampaign *(*campaign_get)      (CsStoreConn *conn, const char *campaign_id, GError **error);
+  CsCampaign *(*campaign_update)   (CsStoreConn *conn, const char *campaign_id,
+                                    const CsCampaignInput *patch, CsCampaignStatusSet allowed,
+                                    gint64 now, GError **error);
+  CsCampaign *(*campaign_transition) (CsStoreConn *conn, const char *campaign_id,
+                                      CsCampaignEvent event, const char *actor_id,
+                                      const char *reason, gint64 now, GError **error);
+  CsCampaign *(*campaign_set_image) (CsStoreConn *conn, const char *campaign_id, const char *image_url,
+                                     CsCampaignStatusSet allowed, gint64 now, GError **error);
+  gboolean   (*campaign_list)      (CsStoreConn *conn, const CsCampaignQuery *query,
+                                    CsCampaignPage *out, GError **error);
+
+  CsRewardTier *(*tier_insert)     (CsStoreConn *conn, const char *campaign_id, const CsRewardTier *tier,
+                                    CsCampaignStatusSet allowed, gint64 now, GError **error);
+  CsRewardTier *(*tier_update)     (CsStoreConn *conn, const char *campaign_id, const char *tier_id,
+                                    const CsRewardTierInput *patch, CsCampaignStatusSet allowed,
+                                    gint64 now, GError **error);
+  gboolean   (*tier_delete)        (CsStoreConn *conn, const char *campaign_id, const char *tier_id,
+                                    CsCampaignStatusSet allowed, gint64 now, GError **error);
+
+  CsUpdate  *(*update_insert)      (CsStoreConn *conn, const CsUpdate *update, GError **error);
+  GPtrArray *(*update_list)        (CsStoreConn *conn, const char *campaign_id, const char *cursor,
+                                    guint limit, char **next_cursor, GError **error);
+  gboolean   (*is_backer)          (CsStoreConn *conn, const char *campaign_id, const char *user_id,
+                                    gboolean *is_backer, GError **error);
+
+  gboolean   (*dashboard)          (CsStoreConn *conn, const char *user_id, CsDashboard *out,
+                                    GError **error);
+  gboolean   (*sync)               (CsStoreConn *conn, const char *since, const char *viewer_id,
+                                    gboolean viewer_is_staff, guint limit, CsSyncPage *out,
+                                    GError **error);
+
+  gboolean   (*refresh_trending)   (CsStoreConn *conn, gint64 now, GError **error);
+  gboolean   (*demo_pledge)        (CsStoreConn *conn, const char *pledge_id, const char *campaign_id,
+                                    const char *backer_id, const char *tier_id, gint64 amount,
+                                    const char *status, gint64 created_at, GError **error);
+  GPtrArray *(*audit_list)         (CsStoreConn *conn, const char *cursor, guint limit,
+                                    char **next_cursor, GError **error);
+};
+
+extern const CsStoreBackend cs_store_sqlite_backend;
+
+/* ---- Shared helpers (cs-store.c) ------------------------------------------ */
+
+#define CS_STORE_DEFAULT_LIMIT 20
+#define CS_STORE_MAX_LIMIT     100
+
+/* Opaque page cursors: base64url of "tag|k1|k2|…[|text]".  @tag names the
+ * list and its order (e.g. the sort name) so a cursor of another list or sort
+ * does not decode.  @text (may be NULL) is a trailing string key without '|'. */
+char     *cs_store_cursor_encode      (const char *tag, const gint64 *keys, guint n_keys,
+                                       const char *text);
+/* FALSE if @cursor is not a cursor of @tag with exactly @n_keys integers
+ * (and a text key when @text_out is not NULL, returned in *text_out). */
+gboolean  cs_store_cursor_decode      (const char *cursor, const char *tag, gint64 *keys,
+                                       guint n_keys, char **text_out);
+/* Sets CS_ERROR_INVALID with the field error @field: "is not a valid cursor". */
+void      cs_store_set_cursor_error   (GError **error, const char *field);
+
+/* Sync cursors: a change sequence value, "s" + decimal. */
+char     *cs_store_sync_cursor_encode (gint64 seq);
+gboolean  cs_store_sync_cursor_decode (const char *since, gint64 *seq_out);
+
+/* The words of a search typed by a person: NFC-normalised runs of letters,
+ * digits and combining marks, everything else dropped; at most @max_words,
+ * each at most 64 characters.  NULL if there is no word.  Each backend
+ * builds its own safe query syntax from them. */
+char    **cs_store_search_words       (const char *q, guint max_words);
+
+/* Human status name for conflict details: "pending review" for pending_review. */
+const char *cs_store_status_label     (CsCampaignStatus status);
+
+G_END_DECLS
