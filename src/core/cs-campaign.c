@@ -650,7 +650,7 @@ cs_campaign_input_read (JsonObject *obj, gboolean partial, const char *currency_
         }
     }
 
-  if (cs_json_read_string (obj, "currency", !partial, 0, 64, FALSE, v, &out->currency))
+  if (cs_json_read_string (obj, "currency", !partial, 0, -1, FALSE, v, &out->currency))
     {
       if (cs_currency_is_supported (out->currency))
         {

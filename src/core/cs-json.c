@@ -5,6 +5,7 @@
 
 #include "cs-json.h"
 #include "cs-util.h"
+#include "cs-util-private.h"
 
 /* Types */
 
@@ -22,7 +23,7 @@ struct _CsJsonWriter {
 
 /* Helpers */
 
-/* 0: copied verbatim; 1: escaped (controls, '"', '\\', DEL, NUL ends);
+/* 0: copied verbatim; 1: escaped (controls, '"', '\\', DEL);
  * 2: start or part of a multi-byte UTF-8 sequence. */
 static const guint8 char_class[256] = {
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  /* 0x00 */
@@ -44,6 +45,23 @@ static const guint8 char_class[256] = {
 };
 
 static const char hex_digits[] = "0123456789abcdef";
+
+/* g_string_append_len() without GLib 2.74's overlap checks (a third of the
+ * writer's time): the same thing g_string_append_c_inline() does. */
+static inline void
+out_append (GString *out, const char *data, gsize len)
+{
+  gsize old = out->len;
+
+  if (G_UNLIKELY (old + len >= out->allocated_len))
+    g_string_set_size (out, old + len);
+  else
+    {
+      out->len = old + len;
+      out->str[out->len] = '\0';
+    }
+  memcpy (out->str + old, data, len);
+}
 
 /* Length of the well-formed UTF-8 sequence at @p (2–4), or the negated
  * length of its maximal ill-formed prefix (at least 1), which becomes one
@@ -93,35 +111,64 @@ append_unicode_escape (GString *out, guint code)
                   hex_digits[(code >> 12) & 0xf], hex_digits[(code >> 8) & 0xf],
                   hex_digits[(code >> 4) & 0xf], hex_digits[code & 0xf] };
 
-  g_string_append_len (out, buf, sizeof buf);
+  out_append (out, buf, sizeof buf);
 }
 
+#define ONES  G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+/* Whether none of the 8 bytes at @p needs attention: no control character,
+ * '"', '\\', DEL or non-ASCII byte.  The "has a zero byte" and "has a byte
+ * below n" tests are exact for whether any byte matches. */
+static inline gboolean
+word_is_plain (const guchar *p)
+{
+  guint64 w, q, b, d;
+
+  memcpy (&w, p, sizeof w);
+  q = w ^ (ONES * '"');
+  b = w ^ (ONES * '\\');
+  d = w ^ (ONES * 0x7f);
+  return ((((w - ONES * 0x20) & ~w) |   /* a byte < 0x20 */
+           ((q - ONES) & ~q) |          /* '"' */
+           ((b - ONES) & ~b) |          /* '\\' */
+           ((d - ONES) & ~d) |          /* DEL */
+           w)                           /* a byte >= 0x80 */
+          & HIGHS) == 0;
+}
+
+/* Appends the body of a JSON string literal for @s (without quotes).
+ * Plain runs are found a word at a time and copied with one call. */
 static void
 append_escaped_body (GString *out, const char *s)
 {
   const guchar *p = (const guchar *) s;
+  const guchar *end = p + strlen (s);
   const guchar *run = p;
 
   for (;;)
     {
-      guchar c = *p;
-      guint8 cls = char_class[c];
+      guchar c;
 
-      if (G_LIKELY (cls == 0))
-        {
-          p++;
-          continue;
-        }
+      while (p + 8 <= end && word_is_plain (p))
+        p += 8;
+      while (p < end && char_class[*p] == 0)
+        p++;
+      if (p >= end)
+        break;
 
-      if (cls == 2)
+      c = *p;
+      if (char_class[c] == 2)
         {
+          /* @s is NUL-terminated and NUL is never a continuation byte, so
+           * utf8_sequence() never reads past the end. */
           int n = utf8_sequence (p);
 
           /* U+2028 and U+2029 are escaped for JavaScript consumers. */
           if (n == 3 && c == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
             {
               if (p > run)
-                g_string_append_len (out, (const char *) run, p - run);
+                out_append (out, (const char *) run, p - run);
               append_unicode_escape (out, p[2] == 0xa8 ? 0x2028 : 0x2029);
               p += 3;
               run = p;
@@ -131,8 +178,8 @@ append_escaped_body (GString *out, const char *s)
           else
             {
               if (p > run)
-                g_string_append_len (out, (const char *) run, p - run);
-              g_string_append_len (out, "\xef\xbf\xbd", 3);
+                out_append (out, (const char *) run, p - run);
+              out_append (out, "\xef\xbf\xbd", 3);
               p += -n;
               run = p;
             }
@@ -140,24 +187,24 @@ append_escaped_body (GString *out, const char *s)
         }
 
       if (p > run)
-        g_string_append_len (out, (const char *) run, p - run);
-      if (c == '\0')
-        break;
-
+        out_append (out, (const char *) run, p - run);
       switch (c)
         {
-        case '"':  g_string_append_len (out, "\\\"", 2); break;
-        case '\\': g_string_append_len (out, "\\\\", 2); break;
-        case '\n': g_string_append_len (out, "\\n", 2); break;
-        case '\r': g_string_append_len (out, "\\r", 2); break;
-        case '\t': g_string_append_len (out, "\\t", 2); break;
-        case '\b': g_string_append_len (out, "\\b", 2); break;
-        case '\f': g_string_append_len (out, "\\f", 2); break;
+        case '"':  out_append (out, "\\\"", 2); break;
+        case '\\': out_append (out, "\\\\", 2); break;
+        case '\n': out_append (out, "\\n", 2); break;
+        case '\r': out_append (out, "\\r", 2); break;
+        case '\t': out_append (out, "\\t", 2); break;
+        case '\b': out_append (out, "\\b", 2); break;
+        case '\f': out_append (out, "\\f", 2); break;
         default:   append_unicode_escape (out, c); break;
         }
       p++;
       run = p;
     }
+
+  if (p > run)
+    out_append (out, (const char *) run, p - run);
 }
 
 static void
@@ -175,7 +222,7 @@ append_int (GString *out, gint64 value)
   while (mag > 0);
   if (value < 0)
     buf[--n] = '-';
-  g_string_append_len (out, buf + n, sizeof buf - n);
+  out_append (out, buf + n, sizeof buf - n);
 }
 
 /* Writes the comma that separates this value (or key) from the previous one. */
@@ -345,7 +392,7 @@ cs_json_writer_key (CsJsonWriter *w, const char *key)
   before_value (w);
   g_string_append_c (w->out, '"');
   append_escaped_body (w->out, key != NULL ? key : "");
-  g_string_append_len (w->out, "\":", 2);
+  out_append (w->out, "\":", 2);
   w->after_key = TRUE;
 }
 
@@ -355,7 +402,7 @@ cs_json_writer_string (CsJsonWriter *w, const char *value)
   before_value (w);
   if (value == NULL)
     {
-      g_string_append_len (w->out, "null", 4);
+      out_append (w->out, "null", 4);
       return;
     }
   g_string_append_c (w->out, '"');
@@ -375,16 +422,16 @@ cs_json_writer_bool (CsJsonWriter *w, gboolean value)
 {
   before_value (w);
   if (value)
-    g_string_append_len (w->out, "true", 4);
+    out_append (w->out, "true", 4);
   else
-    g_string_append_len (w->out, "false", 5);
+    out_append (w->out, "false", 5);
 }
 
 void
 cs_json_writer_null (CsJsonWriter *w)
 {
   before_value (w);
-  g_string_append_len (w->out, "null", 4);
+  out_append (w->out, "null", 4);
 }
 
 void
@@ -393,16 +440,17 @@ cs_json_writer_raw (CsJsonWriter *w, const char *json, gssize len)
   before_value (w);
   if (json == NULL)
     {
-      g_string_append_len (w->out, "null", 4);
+      out_append (w->out, "null", 4);
       return;
     }
-  g_string_append_len (w->out, json, len);
+  out_append (w->out, json, len < 0 ? strlen (json) : (gsize) len);
 }
 
 void
 cs_json_writer_time (CsJsonWriter *w, gint64 unix_seconds)
 {
-  g_autofree char *text = NULL;
+  char buf[CS_TIME_BUF_SIZE + 2];
+  gsize len;
 
   if (unix_seconds == 0)
     {
@@ -410,11 +458,11 @@ cs_json_writer_time (CsJsonWriter *w, gint64 unix_seconds)
       return;
     }
   /* Digits, '-', ':', 'T' and 'Z' need no escaping. */
-  text = cs_time_format (unix_seconds);
+  buf[0] = '"';
+  len = cs_time_format_buf (unix_seconds, buf + 1);
+  buf[len + 1] = '"';
   before_value (w);
-  g_string_append_c (w->out, '"');
-  g_string_append (w->out, text);
-  g_string_append_c (w->out, '"');
+  out_append (w->out, buf, len + 2);
 }
 
 void
@@ -519,6 +567,11 @@ scan_string (JsonScan *s)
               break;
             case 'u':
               s->p++;
+              if (s->end - s->p >= 4 && memcmp (s->p, "0000", 4) == 0)
+                {
+                  /* json-glib would silently cut the string there. */
+                  return scan_fail (s, "\\u0000 in a string");
+                }
               for (int i = 0; i < 4; i++, s->p++)
                 if (s->p >= s->end || !g_ascii_isxdigit (*s->p))
                   return scan_fail (s, "invalid \\u escape");

@@ -62,7 +62,8 @@ JsonNode *cs_json_parse_object (const char *data, gsize len, GError **error);
  * reader is *_nullable): returns FALSE and leaves @out alone, adding
  * "is required" to @v when @required.  Present with the wrong type or out of
  * range: adds a field error to @v and returns FALSE.  Present and valid:
- * sets @out and returns TRUE. */
+ * sets @out and returns TRUE.  String lengths count Unicode characters; a
+ * negative @max_chars means no limit. */
 gboolean cs_json_read_string   (JsonObject *obj, const char *name, gboolean required,
                                 glong min_chars, glong max_chars, gboolean multiline,
                                 CsValidation *v, char **out);

@@ -184,7 +184,7 @@ cs_reward_tier_input_read (JsonObject *obj, gboolean partial, const char *curren
                                                  minimum_amount_for (currency), CS_MONEY_MAX_AMOUNT,
                                                  sub, &out->minimum_pledge);
 
-  if (cs_json_read_string_nullable (obj, "estimated_delivery_date", 0, 64, FALSE, sub,
+  if (cs_json_read_string_nullable (obj, "estimated_delivery_date", 0, -1, FALSE, sub,
                                     &date, &is_null))
     {
       if (!is_null && !cs_date_is_valid_text (date))

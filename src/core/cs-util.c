@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "cs-util.h"
+#include "cs-util-private.h"
 
 /* Helpers */
 
@@ -78,6 +78,28 @@ days_from_civil (gint64 y, int m, int d)
   doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+/* The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
+ * civil_from_days). */
+static void
+civil_from_days (gint64 z, gint64 *y_out, int *m_out, int *d_out)
+{
+  gint64 era, doe, yoe, doy, mp;
+  gint64 y;
+  int m;
+
+  z += 719468;
+  era = (z >= 0 ? z : z - 146096) / 146097;
+  doe = z - era * 146097;
+  yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = yoe + era * 400;
+  doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  mp = (5 * doy + 2) / 153;
+  *d_out = (int) (doy - (153 * mp + 2) / 5 + 1);
+  m = (int) (mp < 10 ? mp + 3 : mp - 9);
+  *m_out = m;
+  *y_out = y + (m <= 2);
 }
 
 /* Parses "YYYY-MM-DD" at *p, advancing it. */
@@ -286,18 +308,59 @@ cs_base64url_decode (const char *text, gsize *out_len)
   return g_steal_pointer (&out);
 }
 
+static inline void
+put2 (char *p, int v)
+{
+  p[0] = (char) ('0' + v / 10);
+  p[1] = (char) ('0' + v % 10);
+}
+
+gsize
+cs_time_format_buf (gint64 unix_seconds, char *buf)
+{
+  /* Floor division, so that times before 1970 work too; the range keeps
+   * every intermediate value far from overflow. */
+  gint64 t = CLAMP (unix_seconds, -(G_GINT64_CONSTANT (1) << 50), G_GINT64_CONSTANT (1) << 50);
+  gint64 days = t / 86400;
+  gint64 secs = t % 86400;
+  gint64 y;
+  int m, d;
+
+  if (secs < 0)
+    {
+      secs += 86400;
+      days--;
+    }
+  civil_from_days (days, &y, &m, &d);
+
+  if (y < 0 || y > 9999)
+    return (gsize) g_snprintf (buf, CS_TIME_BUF_SIZE, "%04" G_GINT64_FORMAT "-%02d-%02dT%02d:%02d:%02dZ",
+                               y, m, d, (int) (secs / 3600), (int) (secs / 60 % 60), (int) (secs % 60));
+
+  put2 (buf, (int) (y / 100));
+  put2 (buf + 2, (int) (y % 100));
+  buf[4] = '-';
+  put2 (buf + 5, m);
+  buf[7] = '-';
+  put2 (buf + 8, d);
+  buf[10] = 'T';
+  put2 (buf + 11, (int) (secs / 3600));
+  buf[13] = ':';
+  put2 (buf + 14, (int) (secs / 60 % 60));
+  buf[16] = ':';
+  put2 (buf + 17, (int) (secs % 60));
+  buf[19] = 'Z';
+  buf[20] = '\0';
+  return 20;
+}
+
 char *
 cs_time_format (gint64 unix_seconds)
 {
-  time_t t = (time_t) unix_seconds;
-  struct tm tm;
+  char buf[CS_TIME_BUF_SIZE];
+  gsize len = cs_time_format_buf (unix_seconds, buf);
 
-  if ((gint64) t != unix_seconds || gmtime_r (&t, &tm) == NULL)
-    return g_strdup ("1970-01-01T00:00:00Z");
-
-  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02dZ",
-                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                          tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return g_strndup (buf, len);
 }
 
 gboolean

@@ -3,7 +3,7 @@
 
 #include <crowdspark-core.h>
 
-#define MAX CS_MONEY_MAX_AMOUNT
+#define MAXAMT CS_MONEY_MAX_AMOUNT
 
 static void
 test_currencies (void)
@@ -100,8 +100,8 @@ test_checked (void)
   g_assert_false (cs_int64_add_checked (G_MININT64, -1, &r));
   g_assert_cmpint (r, ==, 7);
 
-  g_assert_true (cs_int64_mul_checked (MAX, 100, &r));
-  g_assert_cmpint (r, ==, MAX * 100);
+  g_assert_true (cs_int64_mul_checked (MAXAMT, 100, &r));
+  g_assert_cmpint (r, ==, MAXAMT * 100);
   g_assert_true (cs_int64_mul_checked (-3, 4, &r));
   g_assert_cmpint (r, ==, -12);
   g_assert_false (cs_int64_mul_checked (G_MAXINT64, 2, &r));
@@ -147,8 +147,8 @@ static const BpCase bp_cases[] = {
   /* zero and identities */
   { 0, 290, UP, 0 }, { 1234, 0, UP, 0 }, { 1234, 10000, HE, 1234 }, { -1234, 10000, DN, -1234 },
   /* the largest amounts */
-  { MAX, 10000, HU, MAX }, { MAX, 290, HU, MAX / 10000 * 290 }, { MAX - 1, 1, DN, 999999999 },
-  { MAX - 1, 1, UP, 1000000000 }, { MAX - 1, 1, HU, 1000000000 }, { -MAX, 9999, HE, -9999000000000 },
+  { MAXAMT, 10000, HU, MAXAMT }, { MAXAMT, 290, HU, MAXAMT / 10000 * 290 }, { MAXAMT - 1, 1, DN, 999999999 },
+  { MAXAMT - 1, 1, UP, 1000000000 }, { MAXAMT - 1, 1, HU, 1000000000 }, { -MAXAMT, 9999, HE, -9999000000000 },
   { G_MAXINT64, 10000, DN, G_MAXINT64 }, { G_MININT64, 10000, UP, G_MININT64 },
   { G_MAXINT64, 5000, DN, G_MAXINT64 / 2 }, { G_MAXINT64, 5000, HU, G_MAXINT64 / 2 + 1 },
   { G_MAXINT64, 5000, HE, G_MAXINT64 / 2 + 1 }, { G_MININT64, 5000, HE, G_MININT64 / 2 },
@@ -234,7 +234,7 @@ test_basis_points_random (void)
       switch (i % 4)
         {
         case 0:  /* the documented range */
-          amount = (gint64) (g_test_rand_double_range (-1, 1) * (double) MAX);
+          amount = (gint64) (g_test_rand_double_range (-1, 1) * (double) MAXAMT);
           bp = g_test_rand_int_range (0, 10001);
           break;
         case 1:  /* small amounts: every remainder */
@@ -274,7 +274,7 @@ test_percent_of (void)
   g_assert_cmpint (cs_money_percent_of (500, 0), ==, 0);
   g_assert_cmpint (cs_money_percent_of (500, -10), ==, 0);
   g_assert_cmpint (cs_money_percent_of (-500, 1000), ==, 0);
-  g_assert_cmpint (cs_money_percent_of (MAX, 100), ==, MAX);
+  g_assert_cmpint (cs_money_percent_of (MAXAMT, 100), ==, MAXAMT);
   g_assert_cmpint (cs_money_percent_of (G_MAXINT64, G_MAXINT64), ==, 100);
   g_assert_cmpint (cs_money_percent_of (G_MAXINT64, 1), ==, G_MAXINT64);
   g_assert_cmpint (cs_money_percent_of (G_MAXINT64 / 2, G_MAXINT64), ==, 49);
@@ -303,7 +303,7 @@ static const FormatCase format_cases[] = {
   { 99999, "SEK", "999.99", "SEK 999.99" },
   { 100000, "NOK", "1000.00", "NOK 1,000.00" },
   { 100000000, "CAD", "1000000.00", "CAD 1,000,000.00" },
-  { MAX, "USD", "100000000000.00", "$100,000,000,000.00" },
+  { MAXAMT, "USD", "100000000000.00", "$100,000,000,000.00" },
   { G_MAXINT64, "USD", "92233720368547758.07", "$92,233,720,368,547,758.07" },
   { G_MININT64, "EUR", "-92233720368547758.08", "-€92,233,720,368,547,758.08" },
 };
@@ -342,9 +342,9 @@ static const ParseCase parse_good[] = {
   { "007", "USD", 700 },
   { "500", "JPY", 500 },
   { "1,000", "JPY", 1000 },
-  { "100000000000", "USD", MAX },
-  { "100,000,000,000.00", "USD", MAX },
-  { "10000000000000", "JPY", MAX },
+  { "100000000000", "USD", MAXAMT },
+  { "100,000,000,000.00", "USD", MAXAMT },
+  { "10000000000000", "JPY", MAXAMT },
 };
 
 static const char * const parse_bad[] = {
@@ -423,7 +423,7 @@ test_format_parse_round_trip (void)
   for (int i = 0; i < 2000; i++)
     {
       const char *currency = list[i % g_strv_length ((char **) list)];
-      gint64 amount = (gint64) (g_test_rand_double () * (double) MAX);
+      gint64 amount = (gint64) (g_test_rand_double () * (double) MAXAMT);
       g_autofree char *plain = cs_money_format_plain (amount, currency);
       g_autofree char *human = cs_money_format (amount, currency);
       const char *digits;
