@@ -9,7 +9,7 @@
 
 static const char * const visibility_names[] = {
   [CS_UPDATE_PUBLIC] = "public",
-  [CS_UPDATE_BACKERS_ONLY] = "backers_only",
+  [CS_UPDATE_BACKERS_ONLY] = "backers",
 };
 
 /* Public API: updates */

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -379,8 +380,7 @@ server_cb (SoupServer        *soup,
   if (!cs_http_method_from_string (soup_server_message_get_method (msg), &req.method))
     {
       req.method = CS_HTTP_OPTIONS;
-      cs_response_problem (&resp, &req, CS_ERROR_MALFORMED, "Unknown HTTP method.");
-      resp.status = 405;
+      cs_response_problem_status (&resp, &req, 405, "method-not-allowed", "Unknown HTTP method.");
       goto respond;
     }
 
@@ -390,9 +390,8 @@ server_cb (SoupServer        *soup,
     {
       if (path_matched)
         {
-          cs_response_problem (&resp, &req, CS_ERROR_MALFORMED,
-                               "This resource does not support that method.");
-          resp.status = 405;
+          cs_response_problem_status (&resp, &req, 405, "method-not-allowed",
+                                      "This resource does not support that method.");
           cs_response_add_header (&resp, "Allow", allow->str);
         }
       else

@@ -1280,8 +1280,8 @@ test_update_round_trip (void)
     CsUpdateVisibility vis;
 
     g_assert_cmpstr (cs_update_visibility_to_string (CS_UPDATE_PUBLIC), ==, "public");
-    g_assert_cmpstr (cs_update_visibility_to_string (CS_UPDATE_BACKERS_ONLY), ==, "backers_only");
-    g_assert_true (cs_update_visibility_from_string ("backers_only", &vis));
+    g_assert_cmpstr (cs_update_visibility_to_string (CS_UPDATE_BACKERS_ONLY), ==, "backers");
+    g_assert_true (cs_update_visibility_from_string ("backers", &vis));
     g_assert_cmpint (vis, ==, CS_UPDATE_BACKERS_ONLY);
     g_assert_false (cs_update_visibility_from_string ("secret", &vis));
     g_assert_false (cs_update_visibility_from_string (NULL, &vis));

@@ -232,6 +232,13 @@ cs_response_problem (CsResponse *resp, const CsRequest *req, CsErrorCode code, c
   cs_response_set_error (resp, req, error);
 }
 
+void
+cs_response_problem_status (CsResponse *resp, const CsRequest *req, guint status, const char *slug,
+                            const char *detail)
+{
+  write_problem (resp, req, status, slug, detail, NULL);
+}
+
 static gboolean
 etag_matches (const char *if_none_match, const char *etag)
 {

@@ -93,6 +93,9 @@ void        cs_response_set_error     (CsResponse *resp, const CsRequest *req, c
 /* A problem from a status and detail. */
 void        cs_response_problem       (CsResponse *resp, const CsRequest *req, CsErrorCode code,
                                        const char *detail);
+/* A problem for a status that has no CS_ERROR code (405 Method Not Allowed). */
+void        cs_response_problem_status (CsResponse *resp, const CsRequest *req, guint status,
+                                        const char *slug, const char *detail);
 /* For single resources: sets a strong ETag from the body's hash and, when
  * the request's If-None-Match matches, turns the response into 304. */
 void        cs_response_apply_etag    (CsResponse *resp, const CsRequest *req);

@@ -214,12 +214,8 @@ cs_auth_login (const CsCall *call, JsonObject *body, CsAuthResult *out, GError *
     return FALSE;
 
   normalized = strchr (login, '@') != NULL ? cs_email_normalize (login) : g_utf8_strdown (g_strstrip (login), -1);
-  account_key = g_strconcat ("auth:acct:", normalized, NULL);
 
   if (!limit_address (call, error))
-    return FALSE;
-  if (!rate_limit (call, account_key, call->config->login_failure_window, call->config->login_max_failures,
-                   FALSE, "Too many failed sign-ins for this account. Please wait and try again.", error))
     return FALSE;
 
   user = cs_store_user_get_by_login (call->conn, normalized, &hash, &lookup_error);
@@ -228,6 +224,13 @@ cs_auth_login (const CsCall *call, JsonObject *body, CsAuthResult *out, GError *
       g_propagate_error (error, g_steal_pointer (&lookup_error));
       return FALSE;
     }
+
+  /* Failures count per account whichever name or e-mail was typed; for an
+   * unknown login, per what was typed, which tells nothing either way. */
+  account_key = g_strconcat ("auth:acct:", user != NULL ? user->id : normalized, NULL);
+  if (!rate_limit (call, account_key, call->config->login_failure_window, call->config->login_max_failures,
+                   FALSE, "Too many failed sign-ins for this account. Please wait and try again.", error))
+    return FALSE;
 
   if (user == NULL)
     cs_password_verify (dummy_hash (call->config->password_cost), password);

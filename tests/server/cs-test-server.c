@@ -1,0 +1,290 @@
+/* cs-test-server.c: see cs-test-server.h */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "cs-test-server.h"
+#include "cs-auth-service.h"
+
+void
+cs_test_init (int *argc, char ***argv)
+{
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_test_init (argc, argv, NULL);
+}
+
+CsTestServer *
+cs_test_server_new (void (*tweak) (CsServerConfig *config))
+{
+  CsTestServer *ts = g_new0 (CsTestServer, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+
+  ts->dir = g_dir_make_tmp ("crowdspark-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  db = g_build_filename (ts->dir, "test.db", NULL);
+
+  ts->config = cs_server_config_new ();
+  g_free (ts->config->database_url);
+  ts->config->database_url = g_strconcat ("sqlite://", db, NULL);
+  g_free (ts->config->media_dir);
+  ts->config->media_dir = g_build_filename (ts->dir, "media", NULL);
+  cs_server_config_set_listen (ts->config, "127.0.0.1:0", NULL);
+  ts->config->threads = 2;
+  ts->config->workers = 4;
+  ts->config->access_log = FALSE;
+  ts->config->password_cost = CS_PASSWORD_COST_MINIMUM;
+  ts->config->sandbox = TRUE;
+  if (tweak != NULL)
+    tweak (ts->config);
+
+  ts->server = cs_server_new (ts->config, &error);
+  g_assert_no_error (error);
+  cs_server_start (ts->server, &error);
+  g_assert_no_error (error);
+  ts->base = g_strdup (cs_server_get_url (ts->server));
+  ts->session = soup_session_new_with_options ("max-conns-per-host", 16, "timeout", 30, NULL);
+  return ts;
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  return g_rmdir (path) == 0;
+}
+
+void
+cs_test_server_free (CsTestServer *ts)
+{
+  if (ts == NULL)
+    return;
+  g_clear_object (&ts->session);
+  cs_server_free (ts->server);
+  cs_server_config_free (ts->config);
+  remove_tree (ts->dir);
+  g_free (ts->dir);
+  g_free (ts->base);
+  g_free (ts);
+}
+
+static CsTestResponse *
+send_message (CsTestServer *ts, SoupMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  CsTestResponse *resp = g_new0 (CsTestResponse, 1);
+  const char *ctype;
+
+  resp->body = soup_session_send_and_read (ts->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  resp->status = soup_message_get_status (msg);
+  resp->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  ctype = soup_message_headers_get_content_type (resp->headers, NULL);
+  if (ctype != NULL && (g_str_equal (ctype, "application/json") || g_str_equal (ctype, "application/problem+json")) &&
+      g_bytes_get_size (resp->body) > 0)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      json_parser_load_from_data (parser, g_bytes_get_data (resp->body, NULL), g_bytes_get_size (resp->body), &error);
+      g_assert_no_error (error);
+      resp->json = json_node_ref (json_parser_get_root (parser));
+    }
+  return resp;
+}
+
+static SoupMessage *
+new_message (CsTestServer *ts, const char *method, const char *path, const char *token)
+{
+  g_autofree char *url = g_strconcat (ts->base, path, NULL);
+  SoupMessage *msg = soup_message_new (method, url);
+
+  g_assert_nonnull (msg);
+  if (token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+  return msg;
+}
+
+CsTestResponse *
+cs_test_request (CsTestServer *ts, const char *method, const char *path, const char *token, const char *json_body)
+{
+  g_autoptr(SoupMessage) msg = new_message (ts, method, path, token);
+
+  if (json_body != NULL)
+    {
+      g_autoptr(GBytes) body = g_bytes_new (json_body, strlen (json_body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  return send_message (ts, msg);
+}
+
+CsTestResponse *
+cs_test_request_full (CsTestServer *ts, const char *method, const char *path, const char *token,
+                      const char *content_type, GBytes *body, ...)
+{
+  g_autoptr(SoupMessage) msg = new_message (ts, method, path, token);
+  va_list args;
+  const char *name;
+
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, content_type, body);
+  va_start (args, body);
+  while ((name = va_arg (args, const char *)) != NULL)
+    {
+      const char *value = va_arg (args, const char *);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), name, value);
+    }
+  va_end (args);
+  return send_message (ts, msg);
+}
+
+void
+cs_test_response_free (CsTestResponse *resp)
+{
+  if (resp == NULL)
+    return;
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  g_clear_pointer (&resp->json, json_node_unref);
+  g_clear_pointer (&resp->headers, soup_message_headers_unref);
+  g_free (resp);
+}
+
+JsonObject *
+cs_test_object (CsTestResponse *resp)
+{
+  g_assert_nonnull (resp->json);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (resp->json));
+  return json_node_get_object (resp->json);
+}
+
+const char *
+cs_test_string (CsTestResponse *resp, const char *member)
+{
+  JsonObject *obj = cs_test_object (resp);
+
+  g_assert_true (json_object_has_member (obj, member));
+  return json_object_get_string_member (obj, member);
+}
+
+gint64
+cs_test_int (CsTestResponse *resp, const char *member)
+{
+  JsonObject *obj = cs_test_object (resp);
+
+  g_assert_true (json_object_has_member (obj, member));
+  return json_object_get_int_member (obj, member);
+}
+
+void
+cs_test_assert_problem (CsTestResponse *resp, guint status, const char *field)
+{
+  JsonObject *obj;
+
+  if (resp->status != status)
+    g_error ("expected status %u, got %u: %.*s", status, resp->status,
+             (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+  g_assert_cmpstr (soup_message_headers_get_content_type (resp->headers, NULL), ==, "application/problem+json");
+  obj = cs_test_object (resp);
+  g_assert_cmpint (json_object_get_int_member (obj, "status"), ==, status);
+  g_assert_nonnull (json_object_get_string_member (obj, "title"));
+  g_assert_nonnull (json_object_get_string_member (obj, "type"));
+  g_assert_nonnull (json_object_get_string_member (obj, "detail"));
+  if (field != NULL)
+    {
+      JsonObject *errors = json_object_get_object_member (obj, "errors");
+
+      g_assert_nonnull (errors);
+      if (!json_object_has_member (errors, field))
+        g_error ("expected a field error for %s in %.*s", field,
+                 (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+    }
+}
+
+char *
+cs_test_register (CsTestServer *ts, const char *username, char **user_id)
+{
+  g_autofree char *body = g_strdup_printf ("{\"email\": \"%s@example.org\", \"username\": \"%s\", "
+                                           "\"password\": \"correct horse battery\"}", username, username);
+  g_autoptr(CsTestResponse) resp = cs_test_request (ts, "POST", "/api/v1/auth/register", NULL, body);
+
+  if (resp->status != 201)
+    g_error ("register %s: %u %.*s", username, resp->status,
+             (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+  if (user_id != NULL)
+    *user_id = g_strdup (json_object_get_string_member (json_object_get_object_member (cs_test_object (resp), "user"), "id"));
+  return g_strdup (cs_test_string (resp, "access_token"));
+}
+
+char *
+cs_test_staff_token (CsTestServer *ts, const char *username, CsRole role)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsStore) store = cs_store_open (ts->config->database_url, &error);
+  g_autoptr(CsStoreConn) conn = NULL;
+  g_autoptr(CsUser) user = NULL;
+  g_autofree char *email = g_strconcat (username, "@staff.example.org", NULL);
+  g_autofree char *body = NULL;
+  g_autoptr(CsTestResponse) resp = NULL;
+
+  g_assert_no_error (error);
+  conn = cs_store_connect (store, &error);
+  g_assert_no_error (error);
+  user = cs_account_create_with_role (conn, ts->config, email, username, "staff password 123", role,
+                                      g_get_real_time () / G_USEC_PER_SEC, &error);
+  g_assert_no_error (error);
+
+  body = g_strdup_printf ("{\"email\": \"%s\", \"password\": \"staff password 123\"}", email);
+  resp = cs_test_request (ts, "POST", "/api/v1/auth/login", NULL, body);
+  g_assert_cmpuint (resp->status, ==, 200);
+  return g_strdup (cs_test_string (resp, "access_token"));
+}
+
+char *
+cs_test_create_campaign (CsTestServer *ts, const char *token, const char *title, const char *category)
+{
+  g_autofree char *body = g_strdup_printf (
+    "{\"title\": \"%s\", \"description\": \"A story about %s.\", \"category\": \"%s\", "
+    "\"goal_amount\": 500000, \"currency\": \"USD\", \"duration_days\": 30, "
+    "\"rewards\": [{\"title\": \"Early bird\", \"description\": \"First edition\", \"minimum_pledge\": 2500, "
+    "\"quantity_available\": 100, \"estimated_delivery_date\": \"2027-06-01\"}]}",
+    title, title, category);
+  g_autoptr(CsTestResponse) resp = cs_test_request (ts, "POST", "/api/v1/campaigns", token, body);
+
+  if (resp->status != 201)
+    g_error ("create campaign: %u %.*s", resp->status,
+             (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+  return g_strdup (cs_test_string (resp, "id"));
+}
+
+void
+cs_test_make_live (CsTestServer *ts, const char *campaign_id, const char *creator_token, const char *moderator_token)
+{
+  g_autofree char *submit = g_strconcat ("/api/v1/campaigns/", campaign_id, "/submit", NULL);
+  g_autofree char *approve = g_strconcat ("/api/v1/admin/campaigns/", campaign_id, "/approve", NULL);
+  g_autoptr(CsTestResponse) r1 = cs_test_request (ts, "POST", submit, creator_token, NULL);
+  g_autoptr(CsTestResponse) r2 = NULL;
+
+  g_assert_cmpuint (r1->status, ==, 200);
+  r2 = cs_test_request (ts, "POST", approve, moderator_token, NULL);
+  g_assert_cmpuint (r2->status, ==, 200);
+  g_assert_cmpstr (cs_test_string (r2, "status"), ==, "live");
+}

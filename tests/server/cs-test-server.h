@@ -1,0 +1,63 @@
+/* cs-test-server.h: a real crowdspark server on 127.0.0.1:0 (its own
+ * threads, its own SQLite file in a temp folder) and a real HTTP client
+ * (SoupSession) to talk to it.  No mocks. */
+#pragma once
+
+#include <libsoup/soup.h>
+#include "cs-server.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char           *dir;
+  CsServerConfig *config;
+  CsServer       *server;
+  SoupSession    *session;
+  char           *base;
+} CsTestServer;
+
+typedef struct {
+  guint               status;
+  GBytes             *body;
+  JsonNode           *json;      /* when the body is JSON, else NULL */
+  SoupMessageHeaders *headers;
+} CsTestResponse;
+
+/* @tweak may adjust the config before the server starts (may be NULL). */
+CsTestServer   *cs_test_server_new       (void (*tweak) (CsServerConfig *config));
+void            cs_test_server_free      (CsTestServer *ts);
+
+/* Sends a request; @json_body may be NULL.  Extra headers as NULL-terminated
+ * name, value pairs. */
+CsTestResponse *cs_test_request          (CsTestServer *ts, const char *method, const char *path,
+                                          const char *token, const char *json_body);
+CsTestResponse *cs_test_request_full     (CsTestServer *ts, const char *method, const char *path,
+                                          const char *token, const char *content_type, GBytes *body,
+                                          ...) G_GNUC_NULL_TERMINATED;
+void            cs_test_response_free    (CsTestResponse *resp);
+
+JsonObject     *cs_test_object           (CsTestResponse *resp);
+const char     *cs_test_string           (CsTestResponse *resp, const char *member);
+gint64          cs_test_int              (CsTestResponse *resp, const char *member);
+/* Asserts @resp is a problem+json with @status (and, if @field is set, a
+ * field error for it). */
+void            cs_test_assert_problem   (CsTestResponse *resp, guint status, const char *field);
+
+/* Registers a backer; returns the access token, *user_id if asked. */
+char           *cs_test_register         (CsTestServer *ts, const char *username, char **user_id);
+/* Creates an account with @role directly in the database, signs it in over
+ * HTTP and returns its access token. */
+char           *cs_test_staff_token      (CsTestServer *ts, const char *username, CsRole role);
+/* Creates a campaign as @token's user with one limited tier; returns its id. */
+char           *cs_test_create_campaign  (CsTestServer *ts, const char *token, const char *title,
+                                          const char *category);
+/* submit (creator) + approve (moderator) */
+void            cs_test_make_live        (CsTestServer *ts, const char *campaign_id, const char *creator_token,
+                                          const char *moderator_token);
+
+/* Initialises the test framework with the environment every server test wants. */
+void            cs_test_init             (int *argc, char ***argv);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsTestResponse, cs_test_response_free)
+
+G_END_DECLS
