@@ -517,3 +517,55 @@ cs_fnv1a64 (const void *data, gsize len)
     }
   return h;
 }
+
+static inline guint64
+hash_mix (guint64 h, guint64 word)
+{
+  h ^= word * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  h = (h << 31) | (h >> 33);
+  return h * G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+}
+
+guint64
+cs_hash64 (const void *data, gsize len)
+{
+  const guint8 *p = data;
+  guint64 a = G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ len;
+  guint64 b = G_GUINT64_CONSTANT (0x6a09e667f3bcc909);
+  guint64 tail = 0;
+  guint64 h;
+
+  /* two independent lanes so the multiplies overlap */
+  while (len >= 16)
+    {
+      guint64 w1, w2;
+
+      memcpy (&w1, p, 8);
+      memcpy (&w2, p + 8, 8);
+      a = hash_mix (a, GUINT64_FROM_LE (w1));
+      b = hash_mix (b, GUINT64_FROM_LE (w2));
+      p += 16;
+      len -= 16;
+    }
+  if (len >= 8)
+    {
+      guint64 w;
+
+      memcpy (&w, p, 8);
+      a = hash_mix (a, GUINT64_FROM_LE (w));
+      p += 8;
+      len -= 8;
+    }
+  for (gsize i = 0; i < len; i++)
+    tail |= (guint64) p[i] << (8 * i);
+  b = hash_mix (b, tail);
+
+  /* murmur3's finaliser */
+  h = a ^ (b * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15));
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xc4ceb9fe1a85ec53);
+  h ^= h >> 33;
+  return h;
+}

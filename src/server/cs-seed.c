@@ -234,7 +234,7 @@ static const SeedCampaign campaigns[] = {
       { "Hardback with slipcase", "The numbered hardback edition and a print set.", 4500, 300, 3 },
       { "Original page", "An original inked page of your choice, framed, with the hardback.", 40000, 10, 4 },
     } },
-  { "salt-and-ash", "ines_carvalho", "comics", "EUR", 900000, 30, SEED_LIVE, 29, 4, 88, 47, NULL,
+  { "salt-and-ash", "ines_carvalho", "comics", "EUR", 450000, 30, SEED_LIVE, 29, 4, 88, 47, NULL,
     "Salt & Ash: An Anthology of Seafaring Comics",
     "Salt & Ash gathers fourteen short comics about the sea by artists from Portugal, "
     "Cape Verde, Brazil, Galicia and Ireland: a whaling story told by the whale, a ferry "
@@ -248,6 +248,7 @@ static const SeedCampaign campaigns[] = {
       { "Digital anthology", "The PDF in English and Portuguese.", 1000, 0, 2 },
       { "Paperback", "The anthology in the language of your choice.", 2800, 0, 5 },
       { "Cloth-spine edition", "The numbered cloth edition with a print by Rita Antunes.", 5500, 200, 5 },
+      { "Original artwork", "An original page by one of the fourteen artists, and the cloth edition.", 25000, 12, 5 },
     } },
 
   /* ---- crafts ---- */
@@ -436,7 +437,7 @@ static const SeedCampaign campaigns[] = {
       { "A frame of film", "A single 16 mm frame from the film, mounted, and the download.", 5000, 100, 10 },
       { "Screening kit", "Screen it at your school or film club, with a Q&A by video call.", 25000, 10, 10 },
     } },
-  { "lido-shorts", "harriet_cole", "film", "GBP", 350000, 28, SEED_SUCCESSFUL, 90, 0, 122, 40, NULL,
+  { "lido-shorts", "harriet_cole", "film", "GBP", 250000, 28, SEED_SUCCESSFUL, 90, 0, 122, 40, NULL,
     "Shorts at the Lido: An Outdoor Short Film Festival",
     "For three summer evenings, Bristol's Victorian lido turns into a cinema: a screen over "
     "the deep end, deckchairs along the pool, and forty short films from the South West "
@@ -481,7 +482,7 @@ static const SeedCampaign campaigns[] = {
     } },
 
   /* ---- games ---- */
-  { "canal-cities", "kenji_mori", "games", "USD", 400000, 30, SEED_LIVE, 8, 10, 183, 55, NULL,
+  { "canal-cities", "kenji_mori", "games", "USD", 300000, 30, SEED_LIVE, 8, 10, 183, 55, NULL,
     "Canal Cities: A Tile-Laying Game of Venice",
     "It is 1450. The lagoon is rising, the merchants are rich, and Venice needs bridges. In "
     "Canal Cities, two to four players lay canal and district tiles to grow the city, "
@@ -549,6 +550,7 @@ static const SeedCampaign campaigns[] = {
       { "Reader", "The weekly newsletter, a day before publication.", 500, 0, 2 },
       { "Sustaining reader", "The newsletter and a vote on our next investigation.", 2500, 0, 2 },
       { "The printed yearbook", "All the year's stories in a printed book.", 6000, 0, 13 },
+      { "Newsroom patron", "The yearbook, your name in every story's credits and a newsroom visit.", 15000, 0, 13 },
     } },
   { "night-shift-podcast", "harriet_cole", "journalism", "GBP", 500000, 30, SEED_LIVE, 13, 0, 82, 41, NULL,
     "Night Shift: A Podcast About the People Who Keep Cities Running",
@@ -563,6 +565,7 @@ static const SeedCampaign campaigns[] = {
       { "Listener", "Your name in the end credits of one episode.", 500, 0, 4 },
       { "Bonus episodes", "Three extra episodes for backers, and your name in the credits.", 2000, 0, 6 },
       { "Live recording", "Two tickets to the live recording in Bristol.", 4500, 60, 5 },
+      { "Associate producer", "An associate producer credit on one episode, and the tickets.", 15000, 15, 6 },
     } },
   { "valley-voice", "harriet_cole", "journalism", "GBP", 2000000, 45, SEED_FAILED, 70, 0, 0, 0, NULL,
     "Valley Voice: Reviving a Town Newspaper in Somerset",
@@ -574,7 +577,7 @@ static const SeedCampaign campaigns[] = {
     } },
 
   /* ---- music ---- */
-  { "border-radio", "rosa_delgado", "music", "USD", 800000, 30, SEED_LIVE, 29, 1, 95, 52, NULL,
+  { "border-radio", "rosa_delgado", "music", "USD", 800000, 30, SEED_LIVE, 29, 1, 89, 52, NULL,
     "Border Radio: An Album Recorded Live in Marfa",
     "In the 1930s, radio stations just across the Mexican border broadcast at 500,000 watts "
     "and carried country, conjunto and gospel music as far as Canada. Border Radio is an "
@@ -583,7 +586,7 @@ static const SeedCampaign campaigns[] = {
     "We will record it live, to tape, in three nights in an old dance hall in Marfa, Texas, "
     "with a six-piece band, a pedal steel and an accordion, in front of a small audience of "
     "backers. Then we will press it on vinyl.\n\n"
-    "Two days to go and just short of the goal. Please share it with a friend who still has "
+    "One day to go and just short of the goal. Please share it with a friend who still has "
     "a record player!",
     {
       { "Digital album", "The album in FLAC and MP3, on release day.", 1000, 0, 5 },
@@ -770,13 +773,13 @@ static const SeedUpdate updates[] = {
   { "tidewater", 4, CS_UPDATE_BACKERS_ONLY, "A secret thirteenth print",
     "Backers only: if we pass the goal, every portfolio will get a thirteenth print, of my "
     "aunt's boat at dawn. Here is the sketch." },
-  { "saw-steel-knives", 12, CS_UPDATE_PUBLIC, "Funded in twelve days",
+  { "saw-steel-knives", 12, CS_UPDATE_PUBLIC, "We are funded!",
     "We passed the goal this morning. The power hammer is ordered; it arrives in six weeks, "
     "on a truck from Pennsylvania." },
   { "saw-steel-knives", 3, CS_UPDATE_BACKERS_ONLY, "Handle wood: your vote",
     "Backers, we have a small stock of spalted maple. Would you like it offered as a free "
     "upgrade on the chef's knife? Answer in the survey we just sent." },
-  { "canal-cities", 6, CS_UPDATE_PUBLIC, "Funded in nine hours. Stretch goals!",
+  { "canal-cities", 6, CS_UPDATE_PUBLIC, "Funded! Now for the stretch goals",
     "Thank you, Venetians! At 150% every copy gets linen-finish tiles; at 200% we add the "
     "Carnival mini-expansion to the core game." },
   { "canal-cities", 2, CS_UPDATE_BACKERS_ONLY, "Gondola colour poll",
@@ -793,10 +796,10 @@ static const SeedUpdate updates[] = {
   { "border-radio", 3, CS_UPDATE_PUBLIC, "The band is booked",
     "Pedal steel: Earl Jimenez. Accordion: Lupita Cruz. The dance hall is ours for three "
     "nights in April. Now we just need to cross that goal line." },
-  { "pocket-dungeon", 100, CS_UPDATE_PUBLIC, "Tins have shipped",
+  { "pocket-dungeon", 95, CS_UPDATE_PUBLIC, "Tins have shipped",
     "All tins left the warehouse this week. US orders should arrive within ten days, "
     "everywhere else within a month." },
-  { "pocket-dungeon", 80, CS_UPDATE_BACKERS_ONLY, "Your monsters are in the game",
+  { "pocket-dungeon", 110, CS_UPDATE_BACKERS_ONLY, "Your monsters are in the game",
     "The ten backer-designed monsters are printed. The Grumbling Bookshelf is my favourite." },
   { "small-gods", 20, CS_UPDATE_PUBLIC, "Printing!",
     "The books are on the press in Bradford. Here is a short video of the first sheets." },
@@ -1004,55 +1007,116 @@ seed_transition (SeedContext *ctx, const char *campaign_id, CsCampaignEvent even
   return after != NULL;
 }
 
-/* Tier choice for one pledge of about @desired: the best tier it affords
- * (a limited tier looks half again as attractive: scarcity sells), or a
- * "big" pledge for the most expensive tier still in stock. */
-static int
-seed_pick_tier (SeedContext *ctx, const SeedCampaign *spec, SeededCampaign *sc, gint64 desired,
-                gint64 remaining)
-{
-  int best = -1;
-  double best_score = 0;
-
-  if (g_rand_int_range (ctx->rand, 0, 100) < 6)
-    {
-      for (int i = (int) sc->n_tiers - 1; i >= 0; i--)
-        {
-          const SeedTier *st = &spec->tiers[i];
-
-          if (st->quantity > 0 && sc->claimed[i] >= st->quantity)
-            continue;
-          if (st->minimum <= MAX (remaining, desired) * 2 / 3)
-            return i;
-          break;
-        }
-    }
-
-  for (guint i = 0; i < sc->n_tiers; i++)
-    {
-      const SeedTier *st = &spec->tiers[i];
-      double score;
-
-      if (st->quantity > 0 && sc->claimed[i] >= st->quantity)
-        continue;
-      if ((double) st->minimum > (double) desired * 1.25)
-        continue;
-      score = (double) st->minimum * (st->quantity > 0 ? 1.5 : 1.0);
-      if (score > best_score)
-        {
-          best = (int) i;
-          best_score = score;
-        }
-    }
-  return best;
-}
-
 static gint64
 seed_round_amount (gint64 amount)
 {
   gint64 unit = amount >= 20000 ? 500 : 100;
 
   return MAX (100, (amount + unit / 2) / unit * unit);
+}
+
+static gboolean
+seed_tier_in_stock (const SeedCampaign *spec, const SeededCampaign *sc, guint i)
+{
+  return spec->tiers[i].quantity <= 0 || sc->claimed[i] < spec->tiers[i].quantity;
+}
+
+/* One backer's choice, for a pledge that should be worth about @desired on
+ * average: most people pay exactly a tier's minimum, so pick between the
+ * tiers just below and just above @desired with the odds that make the
+ * expected amount @desired; prefer a cheaper limited tier (the early bird)
+ * while it lasts; now and then somebody goes for the top tier, or just for the
+ * cheapest, or adds a tip. */
+static void
+seed_choose (SeedContext *ctx, const SeedCampaign *spec, const SeededCampaign *sc, gint64 desired,
+             int *tier_out, gint64 *amount_out)
+{
+  guint order[SEED_MAX_TIERS];
+  guint n = 0;
+  int chosen;
+  gint64 amount;
+  gint32 roll;
+
+  /* The tiers in stock, cheapest first. */
+  for (guint i = 0; i < sc->n_tiers; i++)
+    {
+      guint j;
+
+      if (!seed_tier_in_stock (spec, sc, i))
+        continue;
+      for (j = n; j > 0 && spec->tiers[order[j - 1]].minimum > spec->tiers[i].minimum; j--)
+        order[j] = order[j - 1];
+      order[j] = i;
+      n++;
+    }
+
+  desired = MAX (desired, 100);
+  if (n == 0)
+    {
+      *tier_out = -1;
+      *amount_out = seed_round_amount (desired);
+      return;
+    }
+
+  roll = g_rand_int_range (ctx->rand, 0, 100);
+  if (roll < 5 && spec->tiers[order[n - 1]].minimum <= desired * 4)
+    {
+      chosen = (int) order[n - 1];
+    }
+  else if (roll >= 90)
+    {
+      chosen = (int) order[0];
+    }
+  else if (desired < spec->tiers[order[0]].minimum)
+    {
+      double p = (double) desired / (double) spec->tiers[order[0]].minimum;
+
+      if (g_rand_double (ctx->rand) >= p)
+        {
+          /* No reward, just support. */
+          *tier_out = -1;
+          *amount_out = MIN (seed_round_amount (desired / 2), MAX (spec->tiers[order[0]].minimum - 100, 100));
+          return;
+        }
+      chosen = (int) order[0];
+    }
+  else if (desired >= spec->tiers[order[n - 1]].minimum)
+    {
+      chosen = (int) order[n - 1];
+    }
+  else
+    {
+      guint j = 0;
+      gint64 lo, hi;
+
+      while (spec->tiers[order[j + 1]].minimum <= desired)
+        j++;
+      lo = spec->tiers[order[j]].minimum;
+      hi = spec->tiers[order[j + 1]].minimum;
+      chosen = (int) order[g_rand_double (ctx->rand) < (double) (desired - lo) / (double) (hi - lo) ? j + 1 : j];
+    }
+
+  /* The early bird: a limited tier a little cheaper than the choice. */
+  if (spec->tiers[chosen].quantity <= 0)
+    {
+      for (guint j = 0; j < n; j++)
+        {
+          const SeedTier *t = &spec->tiers[order[j]];
+
+          if (t->quantity > 0 && t->minimum < spec->tiers[chosen].minimum &&
+              t->minimum * 10 >= spec->tiers[chosen].minimum * 7)
+            chosen = (int) order[j];
+        }
+    }
+
+  amount = spec->tiers[chosen].minimum;
+  if (desired > amount * 3 / 2 && chosen == (int) order[n - 1])
+    amount = seed_round_amount (desired);                 /* a patron */
+  else if (g_rand_int_range (ctx->rand, 0, 100) < 12)
+    amount = seed_round_amount (amount + amount / 5 + 500); /* a tip */
+
+  *tier_out = chosen;
+  *amount_out = amount;
 }
 
 static int
@@ -1114,25 +1178,15 @@ seed_crowd_pledges (SeedContext *ctx, const SeedCampaign *spec, SeededCampaign *
       if (g_strcmp0 (backer_id, creator_id) == 0)
         continue;
 
-      if (k == n - 1 && remaining > 0)
+      /* What the rest of the crowd still has to bring, per head; once the
+       * target is reached, late backers still come for the cheap tiers. */
+      if (remaining <= 0)
+        desired = spec->tiers[0].minimum;
+      else if (k == n - 1)
         desired = remaining;
       else
-        desired = (gint64) ((double) share * g_rand_double_range (ctx->rand, 0.55, 1.45));
-      if (desired < spec->tiers[0].minimum && remaining <= 0)
-        desired = spec->tiers[0].minimum;
-
-      tier = seed_pick_tier (ctx, spec, sc, desired, remaining);
-      if (tier >= 0)
-        {
-          gint64 minimum = spec->tiers[tier].minimum;
-
-          amount = (double) desired > (double) minimum * 1.3 ? seed_round_amount (desired) : minimum;
-        }
-      else
-        {
-          /* No reward: a small, round pledge. */
-          amount = MIN (seed_round_amount (desired), MAX (spec->tiers[0].minimum - 100, 100));
-        }
+        desired = share;
+      seed_choose (ctx, spec, sc, desired, &tier, &amount);
 
       if (!seed_pledge (ctx, sc, backer_id, tier, amount, status, times[k], error))
         return FALSE;

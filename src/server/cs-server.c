@@ -211,7 +211,7 @@ apply_response (LoopThread *lt, SoupServerMessage *msg, CsRequest *req, CsRespon
         soup_message_headers_set_content_type (hdrs, resp->content_type, NULL);
       soup_message_body_append_bytes (soup_server_message_get_response_body (msg), resp->body);
     }
-  if (server->draining)
+  if (g_atomic_int_get (&server->draining))
     soup_message_headers_replace (hdrs, "Connection", "close");
 
   elapsed = g_get_monotonic_time () - t0;
@@ -371,7 +371,7 @@ server_cb (SoupServer        *soup,
   server->in_flight++;
   g_mutex_unlock (&server->lock);
 
-  if (server->draining)
+  if (g_atomic_int_get (&server->draining))
     {
       cs_response_problem (&resp, &req, CS_ERROR_UNAVAILABLE, "The server is shutting down. Please retry.");
       goto respond;
@@ -546,7 +546,12 @@ loop_thread_main (gpointer data)
   if (error == NULL)
     g_main_loop_run (lt->loop);
 
+  /* Let the closed connections finish their business, then free them. */
+  while (g_main_context_iteration (lt->context, FALSE))
+    ;
   g_clear_object (&lt->soup);
+  while (g_main_context_iteration (lt->context, FALSE))
+    ;
   g_clear_pointer (&lt->conn, cs_store_conn_free);
   g_main_context_pop_thread_default (lt->context);
   return NULL;
@@ -712,9 +717,11 @@ disconnect_cb (gpointer data)
 {
   LoopThread *lt = data;
 
-  /* Closes the listening socket; requests in progress carry on. */
+  /* Closes the listening socket and every client connection (libsoup 3),
+   * then lets the thread wind down. */
   if (lt->soup != NULL)
     soup_server_disconnect (lt->soup);
+  g_main_loop_quit (lt->loop);
   return G_SOURCE_REMOVE;
 }
 
@@ -727,9 +734,7 @@ cs_server_stop (CsServer *server, guint grace_ms)
     return;
   server->stopped = TRUE;
 
-  g_mutex_lock (&server->lock);
-  server->draining = TRUE;
-  g_mutex_unlock (&server->lock);
+  g_atomic_int_set (&server->draining, TRUE);
 
   if (server->trending_source != 0)
     {
@@ -739,9 +744,8 @@ cs_server_stop (CsServer *server, guint grace_ms)
         g_source_destroy (source);
     }
 
-  for (guint i = 0; i < server->n_loops; i++)
-    g_main_context_invoke (server->loops[i].context, disconnect_cb, &server->loops[i]);
-
+  /* In-flight requests finish; new ones are told to retry elsewhere (503,
+   * Connection: close) while we wait. */
   g_mutex_lock (&server->lock);
   while (server->in_flight > 0)
     if (!g_cond_wait_until (&server->cond, &server->lock, deadline))
@@ -751,12 +755,12 @@ cs_server_stop (CsServer *server, guint grace_ms)
       }
   g_mutex_unlock (&server->lock);
 
-  /* Let queued jobs finish while the loops can still take their answers. */
+  /* Queued jobs finish while the loops can still take their answers. */
   g_thread_pool_free (server->pool, FALSE, TRUE);
   server->pool = NULL;
 
   for (guint i = 0; i < server->n_loops; i++)
-    g_main_loop_quit (server->loops[i].loop);
+    g_main_context_invoke (server->loops[i].context, disconnect_cb, &server->loops[i]);
   for (guint i = 0; i < server->n_loops; i++)
     g_clear_pointer (&server->loops[i].thread, g_thread_join);
 }

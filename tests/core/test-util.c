@@ -200,6 +200,22 @@ test_sha256 (void)
 }
 
 static void
+test_hash64 (void)
+{
+  const char *text = "The quick brown fox jumps over the lazy dog, twice over.";
+  char copy[64];
+
+  /* equal bytes hash equal, whatever their alignment; any change moves it */
+  memcpy (copy + 1, text, strlen (text));
+  g_assert_cmphex (cs_hash64 (text, strlen (text)), ==, cs_hash64 (copy + 1, strlen (text)));
+  copy[10] ^= 1;
+  g_assert_cmphex (cs_hash64 (text, strlen (text)), !=, cs_hash64 (copy + 1, strlen (text)));
+  for (gsize len = 0; len < strlen (text); len++)
+    g_assert_cmphex (cs_hash64 (text, len), !=, cs_hash64 (text, len + 1));
+  g_assert_cmphex (cs_hash64 ("", 0), !=, 0);
+}
+
+static void
 test_fnv1a64 (void)
 {
   g_assert_cmphex (cs_fnv1a64 ("", 0), ==, G_GUINT64_CONSTANT (0xcbf29ce484222325));
@@ -396,6 +412,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/util/base64url/invalid", test_base64url_invalid);
   g_test_add_func ("/core/util/sha256", test_sha256);
   g_test_add_func ("/core/util/fnv1a64", test_fnv1a64);
+  g_test_add_func ("/core/util/hash64", test_hash64);
   g_test_add_func ("/core/util/time/format", test_time_format);
   g_test_add_func ("/core/util/time/format-extremes", test_time_format_extremes);
   g_test_add_func ("/core/util/time/parse", test_time_parse);

@@ -259,20 +259,32 @@ etag_matches (const char *if_none_match, const char *etag)
   return FALSE;
 }
 
-void
-cs_response_apply_etag (CsResponse *resp, const CsRequest *req)
+char *
+cs_etag_for_bytes (GBytes *body)
 {
   gsize len = 0;
-  gconstpointer data = resp->body != NULL ? g_bytes_get_data (resp->body, &len) : NULL;
-  char etag[24];
+  gconstpointer data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
 
-  g_snprintf (etag, sizeof etag, "\"%016" G_GINT64_MODIFIER "x\"", cs_fnv1a64 (data, len));
+  return g_strdup_printf ("\"%016" G_GINT64_MODIFIER "x\"", cs_hash64 (data, len));
+}
+
+void
+cs_response_set_etag (CsResponse *resp, const CsRequest *req, const char *etag)
+{
   cs_response_add_header (resp, "ETag", etag);
   if (etag_matches (req->if_none_match, etag))
     {
       resp->status = 304;
       g_clear_pointer (&resp->body, g_bytes_unref);
     }
+}
+
+void
+cs_response_apply_etag (CsResponse *resp, const CsRequest *req)
+{
+  g_autofree char *etag = cs_etag_for_bytes (resp->body);
+
+  cs_response_set_etag (resp, req, etag);
 }
 
 void

@@ -60,6 +60,7 @@ typedef struct {
   CsPrincipal       principal;
   CsStoreConn      *conn;                 /* the executing thread's connection */
   CsServerContext  *ctx;
+  struct _CsResponseCache *cache;         /* the loop thread's cache; NULL on workers */
 } CsRequest;
 
 typedef struct {
@@ -99,6 +100,10 @@ void        cs_response_problem_status (CsResponse *resp, const CsRequest *req, 
 /* For single resources: sets a strong ETag from the body's hash and, when
  * the request's If-None-Match matches, turns the response into 304. */
 void        cs_response_apply_etag    (CsResponse *resp, const CsRequest *req);
+/* The same with a known ETag (a quoted string). */
+void        cs_response_set_etag      (CsResponse *resp, const CsRequest *req, const char *etag);
+/* The strong ETag of @body: a quoted 64-bit hash. */
+char       *cs_etag_for_bytes         (GBytes *body);
 
 /* Writes a list envelope {"items": [...], "next_cursor": ...}: begin, write
  * each item with the writer, then end. */

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages CrowdSpark needs to build, test, run and
+# benchmark (docs: /work/shared/design/toolchain.md).  Idempotent: when every
+# package is already installed it does nothing, so it also works without root.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential meson ninja-build pkg-config gettext
+  # libraries (server, and the app that is coming)
+  libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libsodium-dev libpq-dev libhiredis-dev
+  libgtk-4-dev libgtk-4-bin libadwaita-1-dev libsecret-1-dev
+  # validators and headless test services
+  desktop-file-utils appstream xvfb xauth dbus dbus-x11 gnome-keyring
+  postgresql redis-server librsvg2-common adwaita-icon-theme fonts-dejavu-core libgl1-mesa-dri
+  # running the demo, benchmarks and their peers
+  sqlite3 curl ca-certificates wrk nginx-light python3-fastapi python3-uvicorn
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [[ $status == installed ]] || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages are installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${#missing[@]} missing packages: ${missing[*]}"
+if [[ $(id -u) -eq 0 ]]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "install-deps: run as root (or install sudo) to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${PACKAGES[@]}"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine (as root or with sudo):
+# installs the packages, builds with AddressSanitizer and UndefinedBehavior-
+# Sanitizer into _build-san/, and runs `meson test`, exiting with its status.
+# Extra arguments go to `meson test` (a test name, --suite core, ...).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+source scripts/common.sh
+
+BUILD=${BUILD:-_build-san}
+
+./scripts/install-deps.sh
+
+meson_setup "$BUILD" -Db_sanitize=address,undefined
+as_user meson compile -C "$BUILD"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export G_SLICE=always-malloc
+export G_DEBUG=gc-friendly
+
+status=0
+as_user meson test -C "$BUILD" --print-errorlogs --timeout-multiplier "${TIMEOUT_MULTIPLIER:-3}" "$@" \
+  || status=$?
+
+if [[ $status -ne 0 ]]; then
+  log=$BUILD/meson-logs/testlog.txt
+  echo
+  echo "==== meson test failed (exit status $status); the end of $log ===="
+  if [[ -f $log ]]; then
+    tail -n 200 "$log"
+  fi
+fi
+exit "$status"
