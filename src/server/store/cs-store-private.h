@@ -24,7 +24,8 @@ struct _CsStore {
 };
 
 struct _CsStoreConn {
-  CsStore *store;                 /* borrowed: the store outlives its connections */
+  CsStore              *store;    /* borrowed: the store should outlive its connections */
+  const CsStoreBackend *backend;  /* = store->backend, so that freeing needs no store */
   /* ...backend data follows */
 };
 

@@ -395,7 +395,10 @@ cs_store_connect (CsStore *store, GError **error)
 
   conn = store->backend->connect (store, error);
   if (conn != NULL)
-    conn->store = store;
+    {
+      conn->store = store;
+      conn->backend = store->backend;
+    }
   return conn;
 }
 
@@ -404,24 +407,24 @@ cs_store_conn_free (CsStoreConn *conn)
 {
   if (conn == NULL)
     return;
-  conn->store->backend->conn_free (conn);
+  conn->backend->conn_free (conn);
 }
 
 int
 cs_store_schema_version (CsStoreConn *conn)
 {
   g_return_val_if_fail (conn != NULL, -1);
-  return conn->store->backend->schema_version (conn);
+  return conn->backend->schema_version (conn);
 }
 
 gboolean
 cs_store_ping (CsStoreConn *conn, GError **error)
 {
   g_return_val_if_fail (conn != NULL, FALSE);
-  return conn->store->backend->ping (conn, error);
+  return conn->backend->ping (conn, error);
 }
 
-#define BACKEND(conn) ((conn)->store->backend)
+#define BACKEND(conn) ((conn)->backend)
 
 /* Public API: users */
 

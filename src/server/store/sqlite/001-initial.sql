@@ -119,7 +119,11 @@ CREATE INDEX campaigns_listed_idx     ON campaigns (listed_at);                 
 CREATE INDEX campaigns_funded_idx     ON campaigns (funded_bp);                 -- most_funded
 CREATE INDEX campaigns_trending_idx   ON campaigns (trend_score, funded_bp);    -- trending
 CREATE INDEX campaigns_status_end_idx ON campaigns (status, end_date);          -- ending_soon, jobs
-CREATE INDEX campaigns_category_idx   ON campaigns (category, status);
+CREATE INDEX campaigns_category_idx   ON campaigns (category, status);          -- live counts
+-- A category page is a common view: the same orders within a category.
+CREATE INDEX campaigns_category_listed_idx   ON campaigns (category, listed_at);
+CREATE INDEX campaigns_category_funded_idx   ON campaigns (category, funded_bp);
+CREATE INDEX campaigns_category_trending_idx ON campaigns (category, trend_score, funded_bp);
 CREATE INDEX campaigns_creator_idx    ON campaigns (creator_id, created_at);
 CREATE INDEX campaigns_change_seq_idx ON campaigns (change_seq);                -- /sync
 
@@ -195,6 +199,7 @@ CREATE TABLE pledges (
 CREATE INDEX pledges_backer_idx   ON pledges (backer_id, created_at);
 CREATE INDEX pledges_campaign_idx ON pledges (campaign_id, status, created_at);
 CREATE INDEX pledges_tier_idx     ON pledges (reward_tier_id);
+CREATE INDEX pledges_created_idx  ON pledges (created_at);                -- trending window
 -- A backer holds at most one active pledge per campaign.
 CREATE UNIQUE INDEX pledges_one_active_key ON pledges (backer_id, campaign_id)
   WHERE status IN ('pending', 'authorized', 'collected', 'capture_failed');
@@ -202,7 +207,8 @@ CREATE UNIQUE INDEX pledges_one_active_key ON pledges (backer_id, campaign_id)
 -- ---- Updates -----------------------------------------------------------------
 
 CREATE TABLE updates (
-  id          TEXT    NOT NULL PRIMARY KEY,
+  rowid       INTEGER NOT NULL PRIMARY KEY,          -- insertion order: the tie-break
+  id          TEXT    NOT NULL UNIQUE,
   campaign_id TEXT    NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
   author_id   TEXT    NOT NULL REFERENCES users (id),
   title       TEXT    NOT NULL,
@@ -211,13 +217,14 @@ CREATE TABLE updates (
   created_at  INTEGER NOT NULL
 ) STRICT;
 
--- Newest first = this index scanned backwards.
-CREATE INDEX updates_campaign_idx ON updates (campaign_id, created_at, id);
+-- Newest first (created_at, then rowid) = this index scanned backwards.
+CREATE INDEX updates_campaign_idx ON updates (campaign_id, created_at);
 
 -- ---- Moderation audit trail (append-only; no foreign keys, it outlives all) ----
 
 CREATE TABLE audit_log (
-  id           TEXT    NOT NULL PRIMARY KEY,
+  rowid        INTEGER NOT NULL PRIMARY KEY,         -- insertion order: the tie-break
+  id           TEXT    NOT NULL UNIQUE,
   actor_id     TEXT,                                 -- NULL: the system (settlement)
   action       TEXT    NOT NULL,                     -- e.g. 'campaign.approve'
   subject_type TEXT    NOT NULL,
@@ -227,7 +234,7 @@ CREATE TABLE audit_log (
   created_at   INTEGER NOT NULL
 ) STRICT;
 
-CREATE INDEX audit_log_created_idx ON audit_log (created_at, id);
+CREATE INDEX audit_log_created_idx ON audit_log (created_at);
 CREATE INDEX audit_log_subject_idx ON audit_log (subject_type, subject_id, created_at);
 
 -- ---- Offline sync ----------------------------------------------------------
