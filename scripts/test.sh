@@ -24,6 +24,23 @@ status=0
 as_user meson test -C "$BUILD" --print-errorlogs --timeout-multiplier "${TIMEOUT_MULTIPLIER:-3}" "$@" \
   || status=$?
 
+# One plain closing line that any CI reader understands.
+if [[ -f $BUILD/meson-logs/testlog.json ]]; then
+  python3 - "$BUILD/meson-logs/testlog.json" <<'PY' || true
+import json, sys
+passed = failed = skipped = 0
+for line in open(sys.argv[1]):
+    result = json.loads(line).get("result")
+    if result in ("OK", "EXPECTEDFAIL"):
+        passed += 1
+    elif result == "SKIP":
+        skipped += 1
+    else:
+        failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+fi
+
 if [[ $status -ne 0 ]]; then
   log=$BUILD/meson-logs/testlog.txt
   echo

@@ -27,6 +27,7 @@
 #include "cs-server.h"
 #include "cs-routes.h"
 #include "cs-auth-service.h"
+#include "cs-response-cache.h"
 
 typedef struct _LoopThread LoopThread;
 
@@ -39,6 +40,7 @@ struct _LoopThread {
   SoupServer   *soup;
   GSocket      *listener;
   CsStoreConn  *conn;
+  CsResponseCache *cache;
   guint64       seq;
   GError       *start_error;
 };
@@ -437,6 +439,7 @@ server_cb (SoupServer        *soup,
     }
 
   req.conn = lt->conn;
+  req.cache = lt->cache;
   run_pipeline (&req, &resp);
   req.conn = NULL;
 
@@ -522,6 +525,7 @@ loop_thread_main (gpointer data)
   g_main_context_push_thread_default (lt->context);
 
   lt->conn = cs_store_connect (server->ctx.store, &error);
+  lt->cache = cs_response_cache_new (4096);
   if (lt->conn != NULL && config->tls_cert != NULL)
     {
       cert = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &error);
@@ -553,6 +557,7 @@ loop_thread_main (gpointer data)
   while (g_main_context_iteration (lt->context, FALSE))
     ;
   g_clear_pointer (&lt->conn, cs_store_conn_free);
+  g_clear_pointer (&lt->cache, cs_response_cache_free);
   g_main_context_pop_thread_default (lt->context);
   return NULL;
 }

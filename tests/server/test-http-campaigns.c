@@ -153,7 +153,11 @@ test_lifecycle (void)
   cs_test_assert_problem (again, 409, NULL);
 
   /* now public */
-  anon = cs_test_request (ts, "GET", path_of (id, ""), NULL, NULL);
+  {
+    g_autofree char *path = path_of (id, "");
+
+    anon = cs_test_request (ts, "GET", path, NULL, NULL);
+  }
   g_assert_cmpuint (anon->status, ==, 200);
   g_assert_false (json_object_has_member (cs_test_object (anon), "rejection_reason"));
 
@@ -204,6 +208,20 @@ test_etag (void)
   g_assert_cmpuint (changed->status, ==, 200);
   third = cs_test_request_full (ts, "GET", path, NULL, NULL, NULL, "If-None-Match", etag, NULL);
   g_assert_cmpuint (third->status, ==, 200);
+  g_assert_cmpstr (cs_test_string (third, "description"), ==, "New words");
+
+  /* the creator's new name shows on the (cached) public page at once */
+  {
+    g_autoptr(CsTestResponse) renamed = cs_test_request (ts, "PATCH", "/api/v1/me", creator,
+                                                         "{\"display_name\": \"Maker Studio\"}");
+    g_autoptr(CsTestResponse) fourth = NULL;
+    JsonObject *who;
+
+    g_assert_cmpuint (renamed->status, ==, 200);
+    fourth = cs_test_request (ts, "GET", path, NULL, NULL);
+    who = json_object_get_object_member (cs_test_object (fourth), "creator");
+    g_assert_cmpstr (json_object_get_string_member (who, "display_name"), ==, "Maker Studio");
+  }
 }
 
 static void

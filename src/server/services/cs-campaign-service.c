@@ -127,6 +127,26 @@ cs_campaigns_get (const CsCall *call, const char *campaign_id, GError **error)
   return load_visible (call, campaign_id, error);
 }
 
+gboolean
+cs_campaigns_public_version (const CsCall *call, const char *campaign_id, gint64 *version, GError **error)
+{
+  CsCampaignVersion v;
+
+  if (!cs_id_is_valid (campaign_id))
+    {
+      set_not_found (error);
+      return FALSE;
+    }
+  if (!cs_store_campaign_version (call->conn, campaign_id, &v, error))
+    return FALSE;
+  if (!v.published)
+    return FALSE;   /* only its creator and staff see it: no shared copy */
+  if (call->user_id != NULL && (g_strcmp0 (call->user_id, v.creator_id) == 0 || cs_role_is_staff (call->role)))
+    return FALSE;
+  *version = v.change_seq;
+  return TRUE;
+}
+
 CsCampaign *
 cs_campaigns_update (const CsCall *call, const char *campaign_id, JsonObject *body, GError **error)
 {

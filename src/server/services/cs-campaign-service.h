@@ -13,6 +13,12 @@ gboolean    cs_campaign_manageable_by (const CsCall *call, const CsCampaign *cam
 
 CsCampaign *cs_campaigns_create       (const CsCall *call, JsonObject *body, GError **error);
 CsCampaign *cs_campaigns_get          (const CsCall *call, const char *campaign_id, GError **error);
+/* TRUE when the caller sees the campaign's public form (it is published and
+ * the caller neither created it nor is staff); *version is then what a
+ * cached copy of that form must match.  FALSE without an error when the
+ * caller gets another view; FALSE with NOT_FOUND when there is none. */
+gboolean    cs_campaigns_public_version (const CsCall *call, const char *campaign_id, gint64 *version,
+                                         GError **error);
 CsCampaign *cs_campaigns_update       (const CsCall *call, const char *campaign_id, JsonObject *body,
                                        GError **error);
 /* Owner events (SUBMIT, CANCEL) and staff events (APPROVE, REJECT, SUSPEND).

@@ -78,6 +78,8 @@ struct _CsStoreBackend {
 
   CsCampaign *(*campaign_insert)   (CsStoreConn *conn, const CsCampaign *campaign, GError **error);
   CsCampaign *(*campaign_get)      (CsStoreConn *conn, const char *campaign_id, GError **error);
+  gboolean    (*campaign_version)  (CsStoreConn *conn, const char *campaign_id, CsCampaignVersion *out,
+                                    GError **error);
   CsCampaign *(*campaign_update)   (CsStoreConn *conn, const char *campaign_id,
                                     const CsCampaignInput *patch, CsCampaignStatusSet allowed,
                                     gint64 now, GError **error);

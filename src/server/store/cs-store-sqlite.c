@@ -84,6 +84,8 @@ typedef enum {
   ST_CAMPAIGN_INSERT,
   ST_CAMPAIGN_GET,
   ST_CAMPAIGN_STATUS,
+  ST_CAMPAIGN_VERSION,
+  ST_CREATOR_CAMPAIGNS_BUMP,
   ST_CAMPAIGN_EXISTS,
   ST_CAMPAIGN_UPDATE,
   ST_CAMPAIGN_TRANSITION,
@@ -255,6 +257,8 @@ static const char *const stmt_sql[N_STATEMENTS] = {
     "LEFT JOIN reward_tiers t ON t.campaign_id = c.id WHERE c.id = ?1 "
     "ORDER BY t.position, t.rowid",
   [ST_CAMPAIGN_STATUS] = "SELECT status FROM campaigns WHERE id = ?1",
+  [ST_CAMPAIGN_VERSION] = "SELECT change_seq, published_at, creator_id FROM campaigns WHERE id = ?1",
+  [ST_CREATOR_CAMPAIGNS_BUMP] = "UPDATE campaigns SET change_seq = ?2 WHERE creator_id = ?1",
   [ST_CAMPAIGN_EXISTS] = "SELECT 1 FROM campaigns WHERE id = ?1",
   [ST_CAMPAIGN_UPDATE] =
     "UPDATE campaigns SET "
@@ -1288,6 +1292,28 @@ user_update_txn (CsSqliteConn *c, const char *user_id, const CsUserPatch *patch,
       set_not_found (error, "User");
       return NULL;
     }
+
+  /* The creator's name is part of every campaign's JSON: caches and the
+   * sync feed must see those campaigns change. */
+  if (patch->username != NULL || patch->display_name != NULL)
+    {
+      g_autoptr(CsStmtLease) st = NULL;
+      gint64 seq;
+
+      if (!bump_seq (c, &seq, error))
+        return NULL;
+      st = stmt (c, ST_CREATOR_CAMPAIGNS_BUMP, error);
+      if (st == NULL)
+        return NULL;
+      bind_text (st, 1, user_id);
+      bind_int (st, 2, seq);
+      rc = sqlite3_step (st);
+      if (rc != SQLITE_DONE)
+        {
+          db_fail (c, rc, error);
+          return NULL;
+        }
+    }
   return user_select (c, ST_USER_GET, user_id, NULL, error);
 }
 
@@ -1803,6 +1829,31 @@ sqlite_campaign_insert (CsStoreConn *conn, const CsCampaign *campaign, GError **
 }
 
 /* The hot path of GET /campaigns/{id}: one cached statement. */
+static gboolean
+sqlite_campaign_version (CsStoreConn *conn, const char *campaign_id, CsCampaignVersion *out,
+                         GError **error)
+{
+  CsSqliteConn *c = (CsSqliteConn *) conn;
+  g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_VERSION, error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, campaign_id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_DONE)
+    {
+      set_not_found (error, "Campaign");
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    return db_fail (c, rc, error);
+  out->change_seq = col_int (st, 0);
+  out->published = sqlite3_column_type (st, 1) != SQLITE_NULL;
+  g_strlcpy (out->creator_id, col_text (st, 2), sizeof out->creator_id);
+  return TRUE;
+}
+
 static CsCampaign *
 sqlite_campaign_get (CsStoreConn *conn, const char *campaign_id, GError **error)
 {
@@ -3132,6 +3183,7 @@ const CsStoreBackend cs_store_sqlite_backend = {
   .categories          = sqlite_categories,
   .campaign_insert     = sqlite_campaign_insert,
   .campaign_get        = sqlite_campaign_get,
+  .campaign_version    = sqlite_campaign_version,
   .campaign_update     = sqlite_campaign_update,
   .campaign_transition = sqlite_campaign_transition,
   .campaign_set_image  = sqlite_campaign_set_image,

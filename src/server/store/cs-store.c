@@ -576,6 +576,14 @@ cs_store_campaign_get (CsStoreConn *conn, const char *campaign_id, GError **erro
   return BACKEND (conn)->campaign_get (conn, campaign_id, error);
 }
 
+gboolean
+cs_store_campaign_version (CsStoreConn *conn, const char *campaign_id, CsCampaignVersion *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  g_return_val_if_fail (campaign_id != NULL && out != NULL, FALSE);
+  return BACKEND (conn)->campaign_version (conn, campaign_id, out, error);
+}
+
 CsCampaign *
 cs_store_campaign_update (CsStoreConn *conn, const char *campaign_id,
                           const CsCampaignInput *patch, CsCampaignStatusSet allowed,

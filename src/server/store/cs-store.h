@@ -68,7 +68,8 @@ typedef struct {
   CsRole      role;
 } CsUserPatch;
 
-/* Same conflict rules as insert; bumps updated_at. */
+/* Same conflict rules as insert; bumps updated_at, and the change sequence
+ * of the user's campaigns when their public name changes. */
 CsUser   *cs_store_user_update        (CsStoreConn *conn, const char *user_id, const CsUserPatch *patch,
                                        gint64 now, GError **error);
 
@@ -138,6 +139,18 @@ GPtrArray *cs_store_categories        (CsStoreConn *conn, GError **error);
 CsCampaign *cs_store_campaign_insert  (CsStoreConn *conn, const CsCampaign *campaign, GError **error);
 /* With rewards (by position) and the creator summary.  NOT_FOUND if absent. */
 CsCampaign *cs_store_campaign_get     (CsStoreConn *conn, const char *campaign_id, GError **error);
+/* What decides whether a cached copy of a campaign's public JSON is still
+ * good: its change sequence, bumped by every change to the campaign, its
+ * tiers, its totals or its creator's public profile. */
+typedef struct {
+  gint64   change_seq;
+  gboolean published;        /* ever published (visible to everyone) */
+  char     creator_id[72];
+} CsCampaignVersion;
+
+/* One indexed single-row read.  NOT_FOUND if absent. */
+gboolean    cs_store_campaign_version (CsStoreConn *conn, const char *campaign_id, CsCampaignVersion *out,
+                                       GError **error);
 /* Applies the fields of @patch that are in patch->fields, only if the
  * campaign's status is in @allowed (else CONFLICT "This campaign can no
  * longer be edited" style detail naming the status).  Bumps updated_at. */
