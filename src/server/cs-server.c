@@ -230,11 +230,13 @@ apply_response (LoopThread *lt, SoupServerMessage *msg, CsRequest *req, CsRespon
 static void
 request_done (CsServer *server)
 {
-  g_mutex_lock (&server->lock);
-  server->in_flight--;
-  if (server->in_flight == 0)
-    g_cond_broadcast (&server->cond);
-  g_mutex_unlock (&server->lock);
+  /* Only a stopping server waits for the count to reach zero. */
+  if (g_atomic_int_dec_and_test (&server->in_flight) && g_atomic_int_get (&server->draining))
+    {
+      g_mutex_lock (&server->lock);
+      g_cond_broadcast (&server->cond);
+      g_mutex_unlock (&server->lock);
+    }
 }
 
 static gboolean
@@ -367,11 +369,9 @@ server_cb (SoupServer        *soup,
   else
     g_snprintf (req.request_id, sizeof req.request_id, "%s-%u-%" G_GINT64_MODIFIER "x",
                 server->instance, lt->index, ++lt->seq);
-  req.remote_addr = g_strdup (soup_server_message_get_remote_host (msg));
-
-  g_mutex_lock (&server->lock);
-  server->in_flight++;
-  g_mutex_unlock (&server->lock);
+  if (server->ctx.config->access_log)
+    req.remote_addr = g_strdup (soup_server_message_get_remote_host (msg));
+  g_atomic_int_inc (&server->in_flight);
 
   if (g_atomic_int_get (&server->draining))
     {
@@ -386,10 +386,14 @@ server_cb (SoupServer        *soup,
       goto respond;
     }
 
-  allow = g_string_new (NULL);
-  req.route = cs_router_match (server->ctx.router, req.method, path, &req, &path_matched, allow);
+  req.route = cs_router_match (server->ctx.router, req.method, path, &req, &path_matched, NULL);
   if (req.route == NULL)
     {
+      if (path_matched)
+        {
+          allow = g_string_new (NULL);
+          cs_router_match (server->ctx.router, req.method, path, &req, &path_matched, allow);
+        }
       if (path_matched)
         {
           cs_response_problem_status (&resp, &req, 405, "method-not-allowed",
@@ -414,16 +418,23 @@ server_cb (SoupServer        *soup,
 
   if (query != NULL)
     req.query = g_hash_table_ref (query);
-  req.authorization = dup_header (hdrs, "Authorization");
-  req.if_none_match = dup_header (hdrs, "If-None-Match");
-  req.idempotency_key = dup_header (hdrs, "Idempotency-Key");
-  req.accept = dup_header (hdrs, "Accept");
-  req.user_agent = dup_header (hdrs, "User-Agent");
-  {
-    const char *ct = soup_message_headers_get_content_type (hdrs, NULL);
+  /* Copy what the route can use (a worker thread may read them later). */
+  if (req.route->flags & (CS_ROUTE_AUTH | CS_ROUTE_AUTH_OPTIONAL | CS_ROUTE_STAFF | CS_ROUTE_ADMIN))
+    req.authorization = dup_header (hdrs, "Authorization");
+  if (req.method == CS_HTTP_GET || req.method == CS_HTTP_HEAD)
+    req.if_none_match = dup_header (hdrs, "If-None-Match");
+  else
+    {
+      const char *ct = soup_message_headers_get_content_type (hdrs, NULL);
 
-    req.content_type = ct != NULL ? g_ascii_strdown (ct, -1) : NULL;
-  }
+      req.content_type = ct != NULL ? g_ascii_strdown (ct, -1) : NULL;
+      req.idempotency_key = dup_header (hdrs, "Idempotency-Key");
+    }
+  req.accept = dup_header (hdrs, "Accept");
+  if (req.remote_addr == NULL && (req.route->flags & CS_ROUTE_OFFLOAD))
+    req.remote_addr = g_strdup (soup_server_message_get_remote_host (msg));
+  if (req.route->flags & CS_ROUTE_OFFLOAD)
+    req.user_agent = dup_header (hdrs, "User-Agent");
 
   if (req.route->flags & CS_ROUTE_OFFLOAD)
     {
@@ -752,10 +763,10 @@ cs_server_stop (CsServer *server, guint grace_ms)
   /* In-flight requests finish; new ones are told to retry elsewhere (503,
    * Connection: close) while we wait. */
   g_mutex_lock (&server->lock);
-  while (server->in_flight > 0)
+  while (g_atomic_int_get (&server->in_flight) > 0)
     if (!g_cond_wait_until (&server->cond, &server->lock, deadline))
       {
-        g_warning ("Stopping with %d requests still in progress", server->in_flight);
+        g_warning ("Stopping with %d requests still in progress", g_atomic_int_get (&server->in_flight));
         break;
       }
   g_mutex_unlock (&server->lock);
