@@ -130,7 +130,7 @@ static gboolean
 quit_cb (gpointer data)
 {
   g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;   /* removed by cmd_serve() */
 }
 
 static int

@@ -12,6 +12,7 @@
  * applied back on the message's own loop.  Handlers only see CsRequest and
  * CsResponse, so where they run is a property of the route, not of its code.
  */
+#define _GNU_SOURCE 1   /* POLLRDHUP */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +22,8 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <poll.h>
+#include <glib-unix.h>
 
 #include <libsoup/soup.h>
 
@@ -41,6 +44,7 @@ struct _LoopThread {
   GSocket      *listener;
   CsStoreConn  *conn;
   CsResponseCache *cache;
+  GHashTable   *watches;     /* GSocket* → ConnWatch*: see "idle connections" below */
   guint64       seq;
   GError       *start_error;
 };
@@ -273,6 +277,144 @@ worker_func (gpointer data, gpointer user_data)
       return_conn (server, conn);
     }
   g_main_context_invoke (work->lt->context, finish_offloaded_cb, work);
+}
+
+/* ---- idle connections closed by the client ---------------------------------
+ *
+ * libsoup 3.2.x (Debian 12) never notices when a client closes a keep-alive
+ * connection between two requests: the read of the next request ends before
+ * it has "started", nobody is told, and the connection keeps its file
+ * descriptor forever (fixed upstream after 3.2, GNOME/libsoup d20c6601).  A
+ * server that browsers and load balancers reconnect to would run out of
+ * descriptors.  So each loop watches its connections for the peer's hang-up
+ * (POLLRDHUP) and closes an idle one's socket itself; libsoup then sees the
+ * closed socket and lets the connection go.
+ *
+ * The same libsoup also keeps one reference too many on every accepted
+ * GSocket (soup-listener.c: g_socket_accept()'s reference is never
+ * dropped), so every connection would leak its socket object; on 3.2.x we
+ * drop that reference when we first see the connection.
+ */
+
+typedef struct {
+  LoopThread *lt;
+  GSocket    *socket;     /* weak */
+  GSource    *source;
+  gboolean    busy;       /* a request is in progress on it */
+  gboolean    hung_up;    /* the client closed its side */
+} ConnWatch;
+
+static void conn_watch_socket_gone_cb (gpointer data, GObject *where_the_socket_was);
+
+static void
+conn_watch_free (ConnWatch *watch)
+{
+  if (watch->source != NULL)
+    {
+      g_source_destroy (watch->source);
+      g_source_unref (watch->source);
+    }
+  if (watch->socket != NULL)
+    g_object_weak_unref (G_OBJECT (watch->socket), conn_watch_socket_gone_cb, watch);
+  g_free (watch);
+}
+
+static void
+conn_watch_socket_gone_cb (gpointer data, GObject *where_the_socket_was)
+{
+  ConnWatch *watch = data;
+
+  watch->socket = NULL;
+  g_hash_table_remove (watch->lt->watches, where_the_socket_was);
+}
+
+static void
+conn_watch_close (ConnWatch *watch)
+{
+  LoopThread *lt = watch->lt;
+  GSocket *socket = watch->socket;
+
+  if (socket != NULL && !g_socket_is_closed (socket))
+    g_socket_close (socket, NULL);
+  g_hash_table_remove (lt->watches, socket);
+}
+
+static gboolean
+conn_watch_ready_cb (int fd, GIOCondition condition, gpointer data)
+{
+  ConnWatch *watch = data;
+
+  /* The descriptor may already belong to another socket: trust ours only. */
+  if (watch->socket == NULL || g_socket_is_closed (watch->socket))
+    {
+      g_clear_pointer (&watch->source, g_source_unref);
+      g_hash_table_remove (watch->lt->watches, watch->socket);
+      return G_SOURCE_REMOVE;
+    }
+  watch->hung_up = TRUE;
+  g_clear_pointer (&watch->source, g_source_unref);
+  if (!watch->busy)
+    conn_watch_close (watch);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
+{
+  LoopThread *lt = data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  ConnWatch *watch;
+
+  if (socket == NULL)
+    return;
+  watch = g_hash_table_lookup (lt->watches, socket);
+  if (watch == NULL)
+    {
+      if (soup_get_major_version () == 3 && soup_get_minor_version () == 2)
+        g_object_unref (socket);   /* libsoup 3.2's extra reference, see above */
+
+      watch = g_new0 (ConnWatch, 1);
+      watch->lt = lt;
+      watch->socket = socket;
+      g_object_weak_ref (G_OBJECT (socket), conn_watch_socket_gone_cb, watch);
+      watch->source = g_unix_fd_source_new (g_socket_get_fd (socket), (GIOCondition) POLLRDHUP);
+      g_source_set_callback (watch->source, G_SOURCE_FUNC (conn_watch_ready_cb), watch, NULL);
+      g_source_attach (watch->source, lt->context);
+      g_hash_table_insert (lt->watches, socket, watch);
+    }
+  watch->busy = TRUE;
+}
+
+static gboolean
+close_hung_up_cb (gpointer data)
+{
+  LoopThread *lt = data;
+  GHashTableIter iter;
+  gpointer value;
+  g_autoptr(GPtrArray) hung_up = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, lt->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((ConnWatch *) value)->hung_up && !((ConnWatch *) value)->busy)
+      g_ptr_array_add (hung_up, value);
+  for (guint i = 0; i < hung_up->len; i++)
+    conn_watch_close (g_ptr_array_index (hung_up, i));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+request_ended_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
+{
+  LoopThread *lt = data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  ConnWatch *watch = socket != NULL ? g_hash_table_lookup (lt->watches, socket) : NULL;
+
+  if (watch == NULL)
+    return;
+  watch->busy = FALSE;
+  /* Hung up while we answered: close once libsoup is done with the message. */
+  if (watch->hung_up)
+    g_idle_add_full (G_PRIORITY_DEFAULT, close_hung_up_cb, lt, NULL);
 }
 
 /* ---- SoupServer handlers --------------------------------------------------- */
@@ -537,6 +679,7 @@ loop_thread_main (gpointer data)
 
   lt->conn = cs_store_connect (server->ctx.store, &error);
   lt->cache = cs_response_cache_new (4096);
+  lt->watches = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) conn_watch_free);
   if (lt->conn != NULL && config->tls_cert != NULL)
     {
       cert = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &error);
@@ -548,6 +691,9 @@ loop_thread_main (gpointer data)
                                   "tls-certificate", cert,
                                   NULL);
       soup_server_add_early_handler (lt->soup, NULL, early_handler_cb, lt, NULL);
+      g_signal_connect (lt->soup, "request-started", G_CALLBACK (request_started_cb), lt);
+      g_signal_connect (lt->soup, "request-finished", G_CALLBACK (request_ended_cb), lt);
+      g_signal_connect (lt->soup, "request-aborted", G_CALLBACK (request_ended_cb), lt);
       soup_server_add_handler (lt->soup, NULL, server_cb, lt, NULL);
       soup_server_listen_socket (lt->soup, lt->listener, options, &error);
     }
@@ -564,6 +710,7 @@ loop_thread_main (gpointer data)
   /* Let the closed connections finish their business, then free them. */
   while (g_main_context_iteration (lt->context, FALSE))
     ;
+  g_clear_pointer (&lt->watches, g_hash_table_unref);
   g_clear_object (&lt->soup);
   while (g_main_context_iteration (lt->context, FALSE))
     ;

@@ -170,6 +170,56 @@ test_concurrent_requests (void)
   g_assert_cmpint (burst.ok, ==, 400);
 }
 
+static guint
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Clients that close their keep-alive connection between requests must not
+ * leave descriptors behind in the server (libsoup 3.2 would). */
+static void
+test_closed_connections_are_released (void)
+{
+  guint before, after = 0;
+  gint64 deadline;
+
+  /* warm up: the server's own descriptors (database, pools) are open */
+  {
+    g_autoptr(CsTestResponse) warm = cs_test_request (ts, "GET", "/healthz", NULL, NULL);
+    g_assert_cmpuint (warm->status, ==, 200);
+  }
+  before = count_open_fds ();
+
+  for (int i = 0; i < 40; i++)
+    {
+      g_autoptr(SoupSession) session = soup_session_new ();
+      g_autofree char *url = g_strconcat (ts->base, "/healthz", NULL);
+      g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+      g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+      /* the session, and with it the idle keep-alive connection, goes away here */
+    }
+
+  /* Wait (bounded) for the server to notice every hang-up. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      after = count_open_fds ();
+      if (after <= before)
+        break;
+      g_usleep (10 * 1000);
+    }
+  g_assert_cmpuint (after, <=, before);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -186,6 +236,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ops/body-too-large", test_body_too_large);
   g_test_add_func ("/ops/request-id", test_request_id);
   g_test_add_func ("/ops/concurrent-requests", test_concurrent_requests);
+  g_test_add_func ("/ops/closed-connections-are-released", test_closed_connections_are_released);
 
   status = g_test_run ();
   cs_test_server_free (ts);
