@@ -578,7 +578,8 @@ server_cb (SoupServer        *soup,
   if (req.route->flags & CS_ROUTE_OFFLOAD)
     req.user_agent = dup_header (hdrs, "User-Agent");
 
-  if (req.route->flags & CS_ROUTE_OFFLOAD)
+  if ((req.route->flags & CS_ROUTE_OFFLOAD) ||
+      ((req.route->flags & CS_ROUTE_OFFLOAD_SEARCH) && req.query != NULL && g_hash_table_contains (req.query, "q")))
     {
       Work *work = g_new0 (Work, 1);
 

@@ -16,7 +16,7 @@ typedef enum {
   CS_ROUTE_JSON          = 1 << 4,  /* the body must be a JSON object (400/415) */
   CS_ROUTE_OFFLOAD       = 1 << 5,  /* runs on the worker pool: writes and slow work */
   CS_ROUTE_LARGE_BODY    = 1 << 6,  /* body may be up to max_image_bytes instead of max_body_bytes */
-  CS_ROUTE_RAW           = 1 << 7,  /* not under the JSON API: no problem+json content negotiation */
+  CS_ROUTE_OFFLOAD_SEARCH = 1 << 7, /* runs on the worker pool when the query has q= (full-text search) */
 } CsRouteFlags;
 
 struct _CsRoute {

@@ -382,7 +382,8 @@ cs_routes_campaigns_register (CsRouter *router)
   const CsRouteFlags staff = CS_ROUTE_STAFF | CS_ROUTE_OFFLOAD;
 
   cs_router_add (router, CS_HTTP_GET, "/api/v1/categories", categories_cb, CS_ROUTE_PUBLIC);
-  cs_router_add (router, CS_HTTP_GET, "/api/v1/campaigns", list_cb, CS_ROUTE_AUTH_OPTIONAL);
+  /* a ranked full-text search can take milliseconds: not on the event loop */
+  cs_router_add (router, CS_HTTP_GET, "/api/v1/campaigns", list_cb, CS_ROUTE_AUTH_OPTIONAL | CS_ROUTE_OFFLOAD_SEARCH);
   cs_router_add (router, CS_HTTP_POST, "/api/v1/campaigns", create_cb, write);
   cs_router_add (router, CS_HTTP_GET, "/api/v1/campaigns/{campaign_id}", get_cb, CS_ROUTE_AUTH_OPTIONAL);
   cs_router_add (router, CS_HTTP_PATCH, "/api/v1/campaigns/{campaign_id}", patch_cb, write);
