@@ -729,8 +729,12 @@ refresh_trending_job (CsServer *server)
 
   if (conn != NULL)
     {
-      if (!cs_store_refresh_trending (conn, cs_server_context_now (&server->ctx), &error))
+      gint64 now = cs_server_context_now (&server->ctx);
+
+      if (!cs_store_refresh_trending (conn, now, &error))
         g_warning ("Refreshing trending scores failed: %s", error->message);
+      else if (!cs_store_purge_expired (conn, now, &error))
+        g_warning ("Purging expired sessions and rate limits failed: %s", error->message);
       return_conn (server, conn);
     }
   else
@@ -846,7 +850,7 @@ cs_server_start (CsServer *server, GError **error)
                                  config->tls_cert != NULL ? "https" : "http",
                                  ipv6 ? "[" : "", config->listen_host, ipv6 ? "]" : "", port);
 
-  /* Trending scores: now, then every ten minutes, on the worker pool. */
+  /* Trending scores and housekeeping: now, then every ten minutes, on the worker pool. */
   g_thread_pool_push (server->pool, &trending_job_tag, NULL);
   {
     GSource *source = g_timeout_source_new_seconds (600);

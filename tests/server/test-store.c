@@ -571,6 +571,47 @@ test_sessions (Fixture *f, gconstpointer data)
 
 /* Tests: rate limits */
 
+/* Housekeeping forgets what can no longer matter, and only that. */
+static void
+test_purge_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bob = add_user (f->conn, "bob", CS_ROLE_BACKER);
+  CsSessionInfo info = { 0 };
+  CsRefreshResult result;
+  gboolean allowed;
+  gint64 retry;
+
+  /* an old session whose refresh token expired, and a fresh one */
+  g_assert_true (cs_store_session_create (f->conn, "ses_old", bob, "a_old", NOW + 900, "r_old",
+                                          NOW + DAY, NOW, &error));
+  g_assert_true (cs_store_session_create (f->conn, "ses_new", bob, "a_new", NOW + 10 * DAY + 900, "r_new",
+                                          NOW + 40 * DAY, NOW + 10 * DAY, &error));
+  g_assert_no_error (error);
+  /* a rate limit window long over, one still counting */
+  g_assert_true (cs_store_rate_limit_hit (f->conn, "old", NOW, 60, 1, &allowed, &retry, &error));
+  g_assert_true (cs_store_rate_limit_hit (f->conn, "new", NOW + 10 * DAY, 3600, 1, &allowed, &retry, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (cs_store_purge_expired (f->conn, NOW + 10 * DAY, &error));
+  g_assert_no_error (error);
+
+  /* the old refresh token is gone (unknown, no longer merely expired) */
+  g_assert_true (cs_store_session_refresh (f->conn, "r_old", NOW + 10 * DAY, "a_x", NOW + 11 * DAY, "r_x",
+                                           NOW + 50 * DAY, &result, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (result, ==, CS_REFRESH_UNKNOWN);
+  /* the live session is untouched */
+  info = lookup_ok (f->conn, "a_new", NOW + 10 * DAY + 1);
+  g_assert_cmpstr (info.session_id, ==, "ses_new");
+  cs_session_info_clear (&info);
+  /* the live window still refuses; the old one was forgotten */
+  g_assert_true (cs_store_rate_limit_peek (f->conn, "new", NOW + 10 * DAY + 1, 3600, 1, &allowed, &retry, &error));
+  g_assert_false (allowed);
+  g_assert_true (cs_store_rate_limit_peek (f->conn, "old", NOW + 10 * DAY, 60, 1, &allowed, &retry, &error));
+  g_assert_true (allowed);
+}
+
 static void
 test_rate_limits (Fixture *f, gconstpointer data)
 {
@@ -1836,6 +1877,7 @@ main (int argc, char **argv)
   ADD ("/store/users", test_users);
   ADD ("/store/sessions", test_sessions);
   ADD ("/store/rate-limits", test_rate_limits);
+  ADD ("/store/purge-expired", test_purge_expired);
   ADD ("/store/categories", test_categories);
   ADD ("/store/campaigns/crud", test_campaign_crud);
   ADD ("/store/campaigns/transitions", test_campaign_transitions);

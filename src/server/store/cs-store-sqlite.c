@@ -115,6 +115,9 @@ typedef enum {
   ST_SYNC_TOMBSTONES,
 
   ST_TRENDING,
+  ST_PURGE_RATE_LIMITS,
+  ST_PURGE_REFRESH_TOKENS,
+  ST_PURGE_SESSIONS,
   ST_MATCH_COUNT,
 
   ST_PLEDGE_CAMPAIGN,
@@ -363,6 +366,12 @@ static const char *const stmt_sql[N_STATEMENTS] = {
 
   /* Only campaigns that have a score or recent pledges are looked at (not
    * all of them: this holds the write lock). */
+  [ST_PURGE_RATE_LIMITS] = "DELETE FROM rate_limits WHERE window_start < ?1 - 86400",
+  [ST_PURGE_REFRESH_TOKENS] = "DELETE FROM refresh_tokens WHERE expires_at < ?1 - 86400",
+  [ST_PURGE_SESSIONS] =
+    "DELETE FROM sessions WHERE revoked_at < ?1 - 86400 "
+    "   OR (access_expires < ?1 - 86400 "
+    "       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = sessions.id))",
   [ST_TRENDING] =
     "WITH recent (campaign_id, n) AS ("
     "  SELECT campaign_id, count(*) FROM pledges "
@@ -3012,6 +3021,31 @@ sqlite_refresh_trending (CsStoreConn *conn, gint64 now, GError **error)
 }
 
 static gboolean
+sqlite_purge_expired (CsStoreConn *conn, gint64 now, GError **error)
+{
+  CsSqliteConn *c = (CsSqliteConn *) conn;
+  static const StmtId purges[] = { ST_PURGE_RATE_LIMITS, ST_PURGE_REFRESH_TOKENS, ST_PURGE_SESSIONS };
+  gboolean ok = TRUE;
+
+  if (!txn_begin (c, TRUE, error))
+    return FALSE;
+  for (guint i = 0; ok && i < G_N_ELEMENTS (purges); i++)
+    {
+      g_autoptr(CsStmtLease) st = stmt (c, purges[i], error);
+      int rc;
+
+      ok = st != NULL;
+      if (!ok)
+        break;
+      bind_int (st, 1, now);
+      rc = sqlite3_step (st);
+      if (rc != SQLITE_DONE)
+        ok = db_fail (c, rc, error);
+    }
+  return txn_end (c, ok, error);
+}
+
+static gboolean
 demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id,
                  const char *backer_id, const char *tier_id, gint64 amount,
                  const char *status, gint64 created_at, GError **error)
@@ -3184,6 +3218,7 @@ const CsStoreBackend cs_store_sqlite_backend = {
   .campaign_insert     = sqlite_campaign_insert,
   .campaign_get        = sqlite_campaign_get,
   .campaign_version    = sqlite_campaign_version,
+  .purge_expired       = sqlite_purge_expired,
   .campaign_update     = sqlite_campaign_update,
   .campaign_transition = sqlite_campaign_transition,
   .campaign_set_image  = sqlite_campaign_set_image,

@@ -728,6 +728,13 @@ cs_store_sync (CsStoreConn *conn, const char *since, const char *viewer_id,
 }
 
 gboolean
+cs_store_purge_expired (CsStoreConn *conn, gint64 now, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->purge_expired (conn, now, error);
+}
+
+gboolean
 cs_store_refresh_trending (CsStoreConn *conn, gint64 now, GError **error)
 {
   g_return_val_if_fail (conn != NULL, FALSE);

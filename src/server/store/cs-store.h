@@ -287,6 +287,11 @@ gboolean  cs_store_sync              (CsStoreConn *conn, const char *since, cons
  * last 7 days before @now. */
 gboolean  cs_store_refresh_trending  (CsStoreConn *conn, gint64 now, GError **error);
 
+/* Housekeeping: forgets rate-limit windows that ended a day ago, refresh
+ * tokens expired a day ago, and sessions revoked, or with no refresh token
+ * left and an expired access token, a day ago. */
+gboolean  cs_store_purge_expired     (CsStoreConn *conn, gint64 now, GError **error);
+
 /* For seed-demo only: records a pledge that is already authorized (or
  * collected) and adds it to the campaign's current_amount/backer_count and
  * to its tier's quantity_claimed, in one transaction.  The money path
