@@ -572,11 +572,9 @@ server_cb (SoupServer        *soup,
       req.content_type = ct != NULL ? g_ascii_strdown (ct, -1) : NULL;
       req.idempotency_key = dup_header (hdrs, "Idempotency-Key");
     }
-  req.accept = dup_header (hdrs, "Accept");
   if (req.remote_addr == NULL && (req.route->flags & CS_ROUTE_OFFLOAD))
     req.remote_addr = g_strdup (soup_server_message_get_remote_host (msg));
-  if (req.route->flags & CS_ROUTE_OFFLOAD)
-    req.user_agent = dup_header (hdrs, "User-Agent");
+
 
   if ((req.route->flags & CS_ROUTE_OFFLOAD) ||
       ((req.route->flags & CS_ROUTE_OFFLOAD_SEARCH) && req.query != NULL && g_hash_table_contains (req.query, "q")))

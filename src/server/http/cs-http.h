@@ -50,8 +50,6 @@ typedef struct {
   char             *content_type;         /* media type only, lower case, no parameters */
   char             *if_none_match;
   char             *idempotency_key;
-  char             *accept;
-  char             *user_agent;
   GBytes           *body;                 /* never NULL (maybe empty) */
   JsonNode         *json;                 /* the parsed body for CS_ROUTE_JSON routes */
   char             *remote_addr;
