@@ -559,6 +559,43 @@ run (CsSqliteConn *c, StmtId id, GError **error)
   return TRUE;
 }
 
+/* Steps @st, a statement that returns no rows, to its end. */
+static gboolean
+step_done (CsSqliteConn *c, sqlite3_stmt *st, GError **error)
+{
+  int rc = sqlite3_step (st);
+
+  if (rc != SQLITE_DONE)
+    return db_fail (c, rc, error);
+  return TRUE;
+}
+
+/* Steps @st to its row: NOT_FOUND naming @what if it has none. */
+static gboolean
+step_found (CsSqliteConn *c, sqlite3_stmt *st, const char *what, GError **error)
+{
+  int rc = sqlite3_step (st);
+
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return db_fail (c, rc, error);
+  set_not_found (error, what);
+  return FALSE;
+}
+
+/* Runs the cached statement @id with ?1 = @now. */
+static gboolean
+run_at (CsSqliteConn *c, StmtId id, gint64 now, GError **error)
+{
+  g_autoptr(CsStmtLease) st = stmt (c, id, error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_int (st, 1, now);
+  return step_done (c, st, error);
+}
+
 /* Transactions */
 
 static gboolean
@@ -578,6 +615,19 @@ txn_end (CsSqliteConn *c, gboolean ok, GError **error)
   if (!sqlite3_get_autocommit (c->db))
     run (c, ST_ROLLBACK, NULL);
   return FALSE;
+}
+
+/* txn_end() for a transaction that produced @result (NULL if it failed):
+ * returns @result if the transaction committed, else frees it. */
+static gpointer
+txn_end_with (CsSqliteConn *c, gpointer result, GDestroyNotify free_func, GError **error)
+{
+  if (!txn_end (c, result != NULL, error))
+    {
+      g_clear_pointer (&result, free_func);
+      return NULL;
+    }
+  return result;
 }
 
 /* The next change sequence value (inside a write transaction). */
@@ -811,19 +861,12 @@ campaign_refused (CsSqliteConn *c, const char *campaign_id, Refusal refusal, GEr
   g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_STATUS, error);
   CsCampaignStatus status = CS_CAMPAIGN_DRAFT;
   const char *label;
-  int rc;
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, campaign_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE)
-    {
-      set_not_found (error, "Campaign");
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
+  if (!step_found (c, st, "Campaign", error))
+    return FALSE;
   cs_campaign_status_from_string (col_text (st, 0), &status);
   label = cs_store_status_label (status);
 
@@ -848,6 +891,25 @@ campaign_refused (CsSqliteConn *c, const char *campaign_id, Refusal refusal, GEr
       break;
     }
   return FALSE;
+}
+
+/* After a conditional campaign UPDATE stepped to @rc: the campaign as
+ * stored, or why the UPDATE changed nothing. */
+static CsCampaign *
+campaign_updated (CsSqliteConn *c, int rc, const char *campaign_id, Refusal refusal,
+                  GError **error)
+{
+  if (rc != SQLITE_DONE)
+    {
+      db_fail (c, rc, error);
+      return NULL;
+    }
+  if (sqlite3_changes (c->db) == 0)
+    {
+      campaign_refused (c, campaign_id, refusal, error);
+      return NULL;
+    }
+  return load_campaign (c, campaign_id, error);
 }
 
 /* Connection lifecycle */
@@ -1220,22 +1282,12 @@ user_select (CsSqliteConn *c, StmtId id, const char *key, char **password_hash_o
 {
   g_autoptr(CsStmtLease) st = stmt (c, id, error);
   CsUser *user;
-  int rc;
 
   if (st == NULL)
     return NULL;
   bind_text (st, 1, key);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE)
-    {
-      set_not_found (error, "User");
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    {
-      db_fail (c, rc, error);
-      return NULL;
-    }
+  if (!step_found (c, st, "User", error))
+    return NULL;
   user = user_from_row (st);
   if (password_hash_out != NULL)
     *password_hash_out = col_dup (st, 9);
@@ -1316,12 +1368,8 @@ user_update_txn (CsSqliteConn *c, const char *user_id, const CsUserPatch *patch,
         return NULL;
       bind_text (st, 1, user_id);
       bind_int (st, 2, seq);
-      rc = sqlite3_step (st);
-      if (rc != SQLITE_DONE)
-        {
-          db_fail (c, rc, error);
-          return NULL;
-        }
+      if (!step_done (c, st, error))
+        return NULL;
     }
   return user_select (c, ST_USER_GET, user_id, NULL, error);
 }
@@ -1332,14 +1380,11 @@ sqlite_user_update (CsStoreConn *conn, const char *user_id, const CsUserPatch *p
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autofree char *email = cs_email_normalize (patch->email);
-  g_autoptr(CsUser) user = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  user = user_update_txn (c, user_id, patch, email, now, error);
-  if (!txn_end (c, user != NULL, error))
-    return NULL;
-  return g_steal_pointer (&user);
+  return txn_end_with (c, user_update_txn (c, user_id, patch, email, now, error),
+                       (GDestroyNotify) cs_user_free, error);
 }
 
 /* Sessions */
@@ -1380,9 +1425,8 @@ session_create_txn (CsSqliteConn *c, const char *session_id, const char *user_id
     bind_text (st, 2, session_id);
     bind_int (st, 3, refresh_expires);
     bind_int (st, 4, now);
-    rc = sqlite3_step (st);
-    if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+    if (!step_done (c, st, error))
+      return FALSE;
   }
   return TRUE;
 }
@@ -1435,15 +1479,13 @@ session_revoke (CsSqliteConn *c, const char *session_id, gint64 now, gboolean *f
                 GError **error)
 {
   g_autoptr(CsStmtLease) st = stmt (c, ST_SESSION_REVOKE, error);
-  int rc;
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, session_id);
   bind_int (st, 2, now);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+  if (!step_done (c, st, error))
+    return FALSE;
   *found = sqlite3_changes (c->db) > 0;
   return TRUE;
 }
@@ -1451,10 +1493,8 @@ session_revoke (CsSqliteConn *c, const char *session_id, gint64 now, gboolean *f
 static gboolean
 run_update_1 (CsSqliteConn *c, sqlite3_stmt *st, GError **error)
 {
-  int rc = sqlite3_step (st);
-
-  if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+  if (!step_done (c, st, error))
+    return FALSE;
   if (sqlite3_changes (c->db) != 1)
     {
       g_warning ("store: a row changed under a write lock");
@@ -1534,9 +1574,8 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
     bind_text (st, 2, session_id);
     bind_int (st, 3, refresh_expires);
     bind_int (st, 4, now);
-    rc = sqlite3_step (st);
-    if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+    if (!step_done (c, st, error))
+      return FALSE;
   }
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_SESSION_ROTATE, error);
@@ -1672,15 +1711,11 @@ sqlite_rate_limit_clear (CsStoreConn *conn, const char *key, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = stmt (c, ST_RATE_CLEAR, error);
-  int rc;
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, key);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
-  return TRUE;
+  return step_done (c, st, error);
 }
 
 /* Categories */
@@ -1827,14 +1862,11 @@ static CsCampaign *
 sqlite_campaign_insert (CsStoreConn *conn, const CsCampaign *campaign, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  g_autoptr(CsCampaign) stored = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  stored = campaign_insert_txn (c, campaign, error);
-  if (!txn_end (c, stored != NULL, error))
-    return NULL;
-  return g_steal_pointer (&stored);
+  return txn_end_with (c, campaign_insert_txn (c, campaign, error),
+                       (GDestroyNotify) cs_campaign_free, error);
 }
 
 /* The hot path of GET /campaigns/{id}: one cached statement. */
@@ -1844,19 +1876,12 @@ sqlite_campaign_version (CsStoreConn *conn, const char *campaign_id, CsCampaignV
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_VERSION, error);
-  int rc;
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, campaign_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE)
-    {
-      set_not_found (error, "Campaign");
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
+  if (!step_found (c, st, "Campaign", error))
+    return FALSE;
   out->change_seq = col_int (st, 0);
   out->published = sqlite3_column_type (st, 1) != SQLITE_NULL;
   g_strlcpy (out->creator_id, col_text (st, 2), sizeof out->creator_id);
@@ -1907,17 +1932,7 @@ campaign_update_txn (CsSqliteConn *c, const char *campaign_id, const CsCampaignI
     bind_int (st, 18, seq);
     rc = sqlite3_step (st);
   }
-  if (rc != SQLITE_DONE)
-    {
-      db_fail (c, rc, error);
-      return NULL;
-    }
-  if (sqlite3_changes (c->db) == 0)
-    {
-      campaign_refused (c, campaign_id, REFUSED_EDIT, error);
-      return NULL;
-    }
-  return load_campaign (c, campaign_id, error);
+  return campaign_updated (c, rc, campaign_id, REFUSED_EDIT, error);
 }
 
 static CsCampaign *
@@ -1926,14 +1941,11 @@ sqlite_campaign_update (CsStoreConn *conn, const char *campaign_id,
                         gint64 now, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  g_autoptr(CsCampaign) campaign = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  campaign = campaign_update_txn (c, campaign_id, patch, allowed, now, error);
-  if (!txn_end (c, campaign != NULL, error))
-    return NULL;
-  return g_steal_pointer (&campaign);
+  return txn_end_with (c, campaign_update_txn (c, campaign_id, patch, allowed, now, error),
+                       (GDestroyNotify) cs_campaign_free, error);
 }
 
 static gboolean
@@ -1943,7 +1955,6 @@ audit_insert (CsSqliteConn *c, const char *actor_id, const char *action,
 {
   g_autoptr(CsStmtLease) st = stmt (c, ST_AUDIT_INSERT, error);
   g_autofree char *id = cs_id_new ("aud");
-  int rc;
 
   if (st == NULL)
     return FALSE;
@@ -1955,10 +1966,7 @@ audit_insert (CsSqliteConn *c, const char *actor_id, const char *action,
   bind_text (st, 6, reason);
   bind_text (st, 7, detail);
   bind_int (st, 8, now);
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
-  return TRUE;
+  return step_done (c, st, error);
 }
 
 static CsCampaign *
@@ -1970,7 +1978,6 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
   g_autofree char *action = NULL;
   g_autofree char *detail = NULL;
   gint64 seq;
-  int rc;
 
   /* We hold the write lock: the status read here is the one we change. */
   {
@@ -1979,17 +1986,8 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
     if (st == NULL)
       return NULL;
     bind_text (st, 1, campaign_id);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_DONE)
-      {
-        set_not_found (error, "Campaign");
-        return NULL;
-      }
-    if (rc != SQLITE_ROW)
-      {
-        db_fail (c, rc, error);
-        return NULL;
-      }
+    if (!step_found (c, st, "Campaign", error))
+      return NULL;
     cs_campaign_status_from_string (col_text (st, 0), &from);
   }
   if (!cs_campaign_transition (from, event, &to, error))
@@ -2028,14 +2026,12 @@ sqlite_campaign_transition (CsStoreConn *conn, const char *campaign_id, CsCampai
                             GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  g_autoptr(CsCampaign) campaign = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  campaign = campaign_transition_txn (c, campaign_id, event, actor_id, reason, now, error);
-  if (!txn_end (c, campaign != NULL, error))
-    return NULL;
-  return g_steal_pointer (&campaign);
+  return txn_end_with (c, campaign_transition_txn (c, campaign_id, event, actor_id, reason, now,
+                                                   error),
+                       (GDestroyNotify) cs_campaign_free, error);
 }
 
 static CsCampaign *
@@ -2060,17 +2056,7 @@ campaign_set_image_txn (CsSqliteConn *c, const char *campaign_id, const char *im
     bind_int (st, 5, seq);
     rc = sqlite3_step (st);
   }
-  if (rc != SQLITE_DONE)
-    {
-      db_fail (c, rc, error);
-      return NULL;
-    }
-  if (sqlite3_changes (c->db) == 0)
-    {
-      campaign_refused (c, campaign_id, REFUSED_IMAGE, error);
-      return NULL;
-    }
-  return load_campaign (c, campaign_id, error);
+  return campaign_updated (c, rc, campaign_id, REFUSED_IMAGE, error);
 }
 
 static CsCampaign *
@@ -2078,14 +2064,11 @@ sqlite_campaign_set_image (CsStoreConn *conn, const char *campaign_id, const cha
                            CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  g_autoptr(CsCampaign) campaign = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  campaign = campaign_set_image_txn (c, campaign_id, image_url, allowed, now, error);
-  if (!txn_end (c, campaign != NULL, error))
-    return NULL;
-  return g_steal_pointer (&campaign);
+  return txn_end_with (c, campaign_set_image_txn (c, campaign_id, image_url, allowed, now, error),
+                       (GDestroyNotify) cs_campaign_free, error);
 }
 
 /* Campaign lists */
@@ -2481,20 +2464,13 @@ tier_refused (CsSqliteConn *c, const char *campaign_id, const char *tier_id, gbo
 {
   g_autoptr(CsStmtLease) st = stmt (c, ST_TIER_GET, error);
   g_autoptr(GError) local = NULL;
-  int rc;
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, tier_id);
   bind_text (st, 2, campaign_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_DONE)
-    {
-      set_not_found (error, "Reward");
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
+  if (!step_found (c, st, "Reward", error))
+    return FALSE;
   if (quantity)
     {
       local = g_error_new (CS_ERROR, CS_ERROR_CONFLICT,
@@ -2526,14 +2502,11 @@ sqlite_tier_insert (CsStoreConn *conn, const char *campaign_id, const CsRewardTi
                     CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  g_autoptr(CsRewardTier) stored = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  stored = tier_insert_txn (c, campaign_id, tier, allowed, now, error);
-  if (!txn_end (c, stored != NULL, error))
-    return NULL;
-  return g_steal_pointer (&stored);
+  return txn_end_with (c, tier_insert_txn (c, campaign_id, tier, allowed, now, error),
+                       (GDestroyNotify) cs_reward_tier_free, error);
 }
 
 static CsRewardTier *
@@ -2585,14 +2558,11 @@ sqlite_tier_update (CsStoreConn *conn, const char *campaign_id, const char *tier
                     gint64 now, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  g_autoptr(CsRewardTier) tier = NULL;
 
   if (!txn_begin (c, TRUE, error))
     return NULL;
-  tier = tier_update_txn (c, campaign_id, tier_id, patch, allowed, now, error);
-  if (!txn_end (c, tier != NULL, error))
-    return NULL;
-  return g_steal_pointer (&tier);
+  return txn_end_with (c, tier_update_txn (c, campaign_id, tier_id, patch, allowed, now, error),
+                       (GDestroyNotify) cs_reward_tier_free, error);
 }
 
 static gboolean
@@ -2633,9 +2603,8 @@ tier_delete_txn (CsSqliteConn *c, const char *campaign_id, const char *tier_id,
     bind_int (st, 5, now);
     bind_text (st, 6, creator_id);
     bind_int (st, 7, published ? 1 : 0);
-    rc = sqlite3_step (st);
-    if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+    if (!step_done (c, st, error))
+      return FALSE;
   }
   return TRUE;
 }
@@ -2659,18 +2628,11 @@ static gboolean
 check_campaign_exists (CsSqliteConn *c, const char *campaign_id, GError **error)
 {
   g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_EXISTS, error);
-  int rc;
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, campaign_id);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    return TRUE;
-  if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
-  set_not_found (error, "Campaign");
-  return FALSE;
+  return step_found (c, st, "Campaign", error);
 }
 
 static gboolean
@@ -3004,19 +2966,7 @@ sqlite_refresh_trending (CsStoreConn *conn, gint64 now, GError **error)
 
   if (!txn_begin (c, TRUE, error))
     return FALSE;
-  {
-    g_autoptr(CsStmtLease) st = stmt (c, ST_TRENDING, error);
-    int rc;
-
-    ok = st != NULL;
-    if (ok)
-      {
-        bind_int (st, 1, now);
-        rc = sqlite3_step (st);
-        if (rc != SQLITE_DONE)
-          ok = db_fail (c, rc, error);
-      }
-  }
+  ok = run_at (c, ST_TRENDING, now, error);
   return txn_end (c, ok, error);
 }
 
@@ -3030,18 +2980,7 @@ sqlite_purge_expired (CsStoreConn *conn, gint64 now, GError **error)
   if (!txn_begin (c, TRUE, error))
     return FALSE;
   for (guint i = 0; ok && i < G_N_ELEMENTS (purges); i++)
-    {
-      g_autoptr(CsStmtLease) st = stmt (c, purges[i], error);
-      int rc;
-
-      ok = st != NULL;
-      if (!ok)
-        break;
-      bind_int (st, 1, now);
-      rc = sqlite3_step (st);
-      if (rc != SQLITE_DONE)
-        ok = db_fail (c, rc, error);
-    }
+    ok = run_at (c, purges[i], now, error);
   return txn_end (c, ok, error);
 }
 
@@ -3064,14 +3003,8 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
     bind_text (st, 1, campaign_id);
     bind_int (st, 2, amount);
     bind_int (st, 3, seq);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_DONE)
-      {
-        set_not_found (error, "Campaign");
-        return FALSE;
-      }
-    if (rc != SQLITE_ROW)
-      return db_fail (c, rc, error);
+    if (!step_found (c, st, "Campaign", error))
+      return FALSE;
     g_strlcpy (currency, col_text (st, 0) != NULL ? col_text (st, 0) : "", sizeof currency);
   }
   if (tier_id != NULL)
@@ -3083,9 +3016,8 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
       bind_text (st, 1, tier_id);
       bind_text (st, 2, campaign_id);
       bind_int (st, 3, created_at);
-      rc = sqlite3_step (st);
-      if (rc != SQLITE_DONE)
-        return db_fail (c, rc, error);
+      if (!step_done (c, st, error))
+        return FALSE;
       if (sqlite3_changes (c->db) == 0)
         {
           /* Decided by the conditional UPDATE: either no such tier, or
