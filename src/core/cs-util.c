@@ -504,19 +504,6 @@ cs_text_length (const char *s)
   return g_utf8_strlen (s, -1);
 }
 
-guint64
-cs_fnv1a64 (const void *data, gsize len)
-{
-  const guint8 *p = data;
-  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      h ^= p[i];
-      h *= G_GUINT64_CONSTANT (0x100000001b3);
-    }
-  return h;
-}
 
 static inline guint64
 hash_mix (guint64 h, guint64 word)

@@ -41,8 +41,6 @@ gboolean  cs_text_is_clean       (const char *s, gboolean allow_newlines);
 /* Number of Unicode characters. */
 glong     cs_text_length         (const char *s);
 
-/* FNV-1a 64-bit hash (byte at a time: for short keys). */
-guint64   cs_fnv1a64             (const void *data, gsize len);
 /* A fast 64-bit non-cryptographic hash of bytes, eight at a time, for ETags
  * of response bodies.  Stable across runs and machines (little-endian). */
 guint64   cs_hash64              (const void *data, gsize len);

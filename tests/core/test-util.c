@@ -216,14 +216,6 @@ test_hash64 (void)
 }
 
 static void
-test_fnv1a64 (void)
-{
-  g_assert_cmphex (cs_fnv1a64 ("", 0), ==, G_GUINT64_CONSTANT (0xcbf29ce484222325));
-  g_assert_cmphex (cs_fnv1a64 ("a", 1), ==, G_GUINT64_CONSTANT (0xaf63dc4c8601ec8c));
-  g_assert_cmphex (cs_fnv1a64 ("ab", 2), !=, cs_fnv1a64 ("ba", 2));
-}
-
-static void
 test_time_format (void)
 {
   static const struct { gint64 t; const char *text; } cases[] = {
@@ -411,7 +403,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/util/base64url/round-trip", test_base64url_round_trip);
   g_test_add_func ("/core/util/base64url/invalid", test_base64url_invalid);
   g_test_add_func ("/core/util/sha256", test_sha256);
-  g_test_add_func ("/core/util/fnv1a64", test_fnv1a64);
   g_test_add_func ("/core/util/hash64", test_hash64);
   g_test_add_func ("/core/util/time/format", test_time_format);
   g_test_add_func ("/core/util/time/format-extremes", test_time_format_extremes);

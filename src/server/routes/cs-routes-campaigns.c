@@ -221,13 +221,8 @@ image_cb (CsRequest *req, CsResponse *resp)
   CsCall call;
 
   cs_call_init (&call, req);
-  /* Check ownership and state first, so a refused upload stores nothing. */
-  campaign = cs_campaigns_get (&call, CAMPAIGN_ID (req), &error);
-  if (campaign != NULL && g_strcmp0 (campaign->creator_id, call.user_id) != 0)
-    {
-      g_clear_pointer (&campaign, cs_campaign_free);
-      g_set_error_literal (&error, CS_ERROR, CS_ERROR_FORBIDDEN, "Only the campaign's creator may do this.");
-    }
+  /* Check ownership first, so a refused upload stores nothing. */
+  campaign = cs_campaigns_get_owned (&call, CAMPAIGN_ID (req), &error);
   if (campaign == NULL)
     {
       cs_response_set_error (resp, req, error);

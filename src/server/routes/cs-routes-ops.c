@@ -66,12 +66,7 @@ media_cb (CsRequest *req, CsResponse *resp)
   cs_response_add_header (resp, "Cache-Control", "public, max-age=31536000, immutable");
   /* content-addressed: the key is the hash */
   etag = g_strdup_printf ("\"%s\"", key);
-  cs_response_add_header (resp, "ETag", etag);
-  if (req->if_none_match != NULL && g_strcmp0 (req->if_none_match, etag) == 0)
-    {
-      resp->status = 304;
-      g_clear_pointer (&resp->body, g_bytes_unref);
-    }
+  cs_response_set_etag (resp, req, etag);
 }
 
 static void

@@ -127,6 +127,12 @@ cs_campaigns_get (const CsCall *call, const char *campaign_id, GError **error)
   return load_visible (call, campaign_id, error);
 }
 
+CsCampaign *
+cs_campaigns_get_owned (const CsCall *call, const char *campaign_id, GError **error)
+{
+  return load_owned (call, campaign_id, error);
+}
+
 gboolean
 cs_campaigns_public_version (const CsCall *call, const char *campaign_id, gint64 *version, GError **error)
 {

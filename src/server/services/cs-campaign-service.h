@@ -13,6 +13,9 @@ gboolean    cs_campaign_manageable_by (const CsCall *call, const CsCampaign *cam
 
 CsCampaign *cs_campaigns_create       (const CsCall *call, JsonObject *body, GError **error);
 CsCampaign *cs_campaigns_get          (const CsCall *call, const char *campaign_id, GError **error);
+/* The campaign if the caller created it: NOT_FOUND if they cannot see it,
+ * FORBIDDEN if they can but it is not theirs. */
+CsCampaign *cs_campaigns_get_owned    (const CsCall *call, const char *campaign_id, GError **error);
 /* TRUE when the caller sees the campaign's public form (it is published and
  * the caller neither created it nor is staff); *version is then what a
  * cached copy of that form must match.  FALSE without an error when the

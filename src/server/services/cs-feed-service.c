@@ -9,28 +9,11 @@
 
 #define ENDING_SOON_SECONDS (48 * 3600)
 
-static CsCampaign *
-load_visible_campaign (const CsCall *call, const char *campaign_id, GError **error)
-{
-  g_autoptr(CsCampaign) campaign = NULL;
-
-  if (cs_id_is_valid (campaign_id))
-    campaign = cs_store_campaign_get (call->conn, campaign_id, error);
-  else
-    g_set_error_literal (error, CS_ERROR, CS_ERROR_NOT_FOUND, "There is no campaign with this id.");
-  if (campaign != NULL && !cs_campaign_visible_to (call, campaign))
-    {
-      g_set_error_literal (error, CS_ERROR, CS_ERROR_NOT_FOUND, "There is no campaign with this id.");
-      return NULL;
-    }
-  return g_steal_pointer (&campaign);
-}
-
 CsUpdate *
 cs_updates_post (const CsCall *call, const char *campaign_id, JsonObject *body, GError **error)
 {
   static const char * const allowed[] = { "title", "content", "visibility", NULL };
-  g_autoptr(CsCampaign) campaign = load_visible_campaign (call, campaign_id, error);
+  g_autoptr(CsCampaign) campaign = cs_campaigns_get (call, campaign_id, error);
   g_autoptr(CsValidation) v = cs_validation_new ();
   g_autoptr(CsUpdate) update = NULL;
   g_autofree char *title = NULL;
@@ -77,7 +60,7 @@ GPtrArray *
 cs_updates_list (const CsCall *call, const char *campaign_id, const char *cursor, guint limit,
                  char **next_cursor, gboolean *can_read_private, GError **error)
 {
-  g_autoptr(CsCampaign) campaign = load_visible_campaign (call, campaign_id, error);
+  g_autoptr(CsCampaign) campaign = cs_campaigns_get (call, campaign_id, error);
   gboolean backer = FALSE;
 
   if (campaign == NULL)
