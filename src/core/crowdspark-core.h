@@ -7,3 +7,4 @@
 #include "cs-reward-tier.h"
 #include "cs-campaign.h"
 #include "cs-update.h"
+#include "cs-pledge.h"

@@ -118,6 +118,43 @@ struct _CsStoreBackend {
                                     const char *status, gint64 created_at, GError **error);
   GPtrArray *(*audit_list)         (CsStoreConn *conn, const char *cursor, guint limit,
                                     char **next_cursor, GError **error);
+
+  /* cs-store-money.h */
+  gboolean (*pledge_create) (CsStoreConn *conn, const CsPledgeCreate *in, const CsIdempotency *idem, gint64 now, CsPledge **out, CsReplay *replay, GError **error);
+  CsPledge  * (*pledge_get) (CsStoreConn *conn, const char *pledge_id, GError **error);
+  GPtrArray * (*pledge_list_for_backer) (CsStoreConn *conn, const char *backer_id, const char *cursor, guint limit, char **next_cursor, GError **error);
+  GPtrArray * (*pledge_list_for_campaign) (CsStoreConn *conn, const char *campaign_id, const char *cursor, guint limit, char **next_cursor, GError **error);
+  CsPledge  * (*pledge_change) (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress, GError **error);
+  CsPledge  * (*pledge_cancel) (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const char *job_id, gint64 now, CsCampaignProgress *progress, GError **error);
+  GPtrArray * (*payment_jobs_claim) (CsStoreConn *conn, const char *worker, gint64 now, gint64 lease, guint max, GError **error);
+  gboolean (*payment_job_done) (CsStoreConn *conn, const char *job_id, const char *gateway_ref, gint64 now, GError **error);
+  gboolean (*payment_job_retry) (CsStoreConn *conn, const char *job_id, gint64 next_attempt_at, const char *last_error, GError **error);
+  gboolean (*payment_jobs_count) (CsStoreConn *conn, gint64 *count, GError **error);
+  gboolean (*payment_event_apply) (CsStoreConn *conn, const CsPaymentEvent *event, gint64 now, gboolean *duplicate, CsCampaignProgress *progress, GError **error);
+  gboolean (*settle_due) (CsStoreConn *conn, gint64 now, guint max, GPtrArray *settled, GError **error);
+  gboolean (*expire_capture_failed) (CsStoreConn *conn, gint64 now, GPtrArray *progress, GError **error);
+  gboolean (*campaign_balance) (CsStoreConn *conn, const char *campaign_id, CsBalance *out, GError **error);
+  gboolean (*withdrawal_create) (CsStoreConn *conn, const CsWithdrawalCreate *in, const CsIdempotency *idem, gint64 now, CsWithdrawal **out, CsReplay *replay, GError **error);
+  GPtrArray * (*withdrawal_list) (CsStoreConn *conn, const char *creator_id, const char *cursor, guint limit, char **next_cursor, GError **error);
+  gboolean (*check_books) (CsStoreConn *conn, GPtrArray *violations, GError **error);
+  gboolean (*fee_settings_get) (CsStoreConn *conn, CsFeeSettings *out, GError **error);
+  gboolean (*fee_settings_put) (CsStoreConn *conn, const CsFeeSettings *fees, const char *actor_id, gint64 now, GError **error);
+  gboolean (*setting_get_int) (CsStoreConn *conn, const char *key, gint64 def, gint64 *out, GError **error);
+  gboolean (*setting_set_int) (CsStoreConn *conn, const char *key, gint64 value, GError **error);
+  CsKycCheck * (*kyc_submit) (CsStoreConn *conn, const CsKycCheck *check, gint64 now, GError **error);
+  CsKycCheck * (*kyc_latest) (CsStoreConn *conn, const char *user_id, GError **error);
+  gboolean (*user_kyc_status) (CsStoreConn *conn, const char *user_id, CsKycStatus *out, GError **error);
+  CsKycCheck * (*kyc_decide) (CsStoreConn *conn, const char *kyc_id, CsKycStatus decision, const char *reason, const char *moderator_id, gint64 now, GError **error);
+  GPtrArray  * (*kyc_queue) (CsStoreConn *conn, const char *cursor, guint limit, char **next_cursor, GError **error);
+  gboolean (*sandbox_pm_insert) (CsStoreConn *conn, const CsSandboxPaymentMethod *pm, GError **error);
+  gboolean (*sandbox_pm_get) (CsStoreConn *conn, const char *pm_id, CsSandboxPaymentMethod *out, GError **error);
+  gboolean (*sandbox_charge_get) (CsStoreConn *conn, const char *charge_id, CsSandboxCharge *out, GError **error);
+  gboolean (*sandbox_record) (CsStoreConn *conn, const char *op_key, const CsSandboxCharge *charge, const CsOutboxMessage *event, gint64 now, gboolean *replayed, char **charge_id_out, GError **error);
+  GPtrArray * (*outbox_claim) (CsStoreConn *conn, const char *worker, gint64 now, gint64 lease, guint max, GError **error);
+  gboolean (*outbox_delivered) (CsStoreConn *conn, const char *message_id, gint64 now, GError **error);
+  gboolean (*outbox_retry) (CsStoreConn *conn, const char *message_id, gint64 next_attempt_at, const char *last_error, GError **error);
+  gboolean (*outbox_count) (CsStoreConn *conn, gint64 *count, GError **error);
+  gboolean (*webhook_seen) (CsStoreConn *conn, const char *event_id, gint64 now, gboolean *is_new, GError **error);
 };
 
 extern const CsStoreBackend cs_store_sqlite_backend;

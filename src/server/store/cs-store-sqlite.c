@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "cs-store-private.h"
+#include "cs-store-sqlite-private.h"
 #include "cs-server-resources.h"
 
 /* Types */
@@ -127,24 +127,6 @@ typedef enum {
   N_STATEMENTS
 } StmtId;
 
-typedef struct {
-  CsStoreConn   parent;
-  sqlite3      *db;
-  sqlite3_stmt *stmts[N_STATEMENTS];
-  GHashTable   *shapes;    /* SQL text → sqlite3_stmt*: campaign list shapes */
-} CsSqliteConn;
-
-/* A statement in use: reset and unbound when the lease ends. */
-typedef sqlite3_stmt CsStmtLease;
-
-static void
-stmt_lease_end (CsStmtLease *st)
-{
-  sqlite3_reset (st);
-  sqlite3_clear_bindings (st);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsStmtLease, stmt_lease_end)
 
 /* SQL */
 
@@ -408,8 +390,8 @@ static const char *const stmt_sql[N_STATEMENTS] = {
  * → UNAVAILABLE; a foreign key → NOT_FOUND; a CHECK or NOT NULL constraint
  * (a value that got past validation) → INVALID; anything else is logged and
  * becomes INTERNAL.  Values are never logged (they may be secrets). */
-static gboolean
-db_fail (CsSqliteConn *c, int rc, GError **error)
+gboolean
+sq_db_fail (CsSqliteConn *c, int rc, GError **error)
 {
   switch (rc & 0xff)
     {
@@ -441,23 +423,23 @@ db_fail (CsSqliteConn *c, int rc, GError **error)
   return FALSE;
 }
 
-static void
-set_not_found (GError **error, const char *what)
+void
+sq_set_not_found (GError **error, const char *what)
 {
   g_set_error (error, CS_ERROR, CS_ERROR_NOT_FOUND, "%s not found", what);
 }
 
 /* Statements */
 
-static sqlite3_stmt *
-prepare (CsSqliteConn *c, const char *sql, GError **error)
+sqlite3_stmt *
+sq_prepare (CsSqliteConn *c, const char *sql, GError **error)
 {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v3 (c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 
   if (rc != SQLITE_OK)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       sqlite3_finalize (st);
       return NULL;
     }
@@ -469,13 +451,28 @@ static inline CsStmtLease *
 stmt (CsSqliteConn *c, StmtId id, GError **error)
 {
   if (G_UNLIKELY (c->stmts[id] == NULL))
-    c->stmts[id] = prepare (c, stmt_sql[id], error);
+    c->stmts[id] = sq_prepare (c, stmt_sql[id], error);
   return c->stmts[id];
 }
 
+/* A statement whose SQL is a string constant, cached by the constant's
+ * address (for the backend's other files, which have no StmtId). */
+CsStmtLease *
+sq_stmt_static (CsSqliteConn *c, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = g_hash_table_lookup (c->statics, sql);
+
+  if (st != NULL)
+    return st;
+  st = sq_prepare (c, sql, error);
+  if (st != NULL)
+    g_hash_table_insert (c->statics, (gpointer) sql, st);
+  return st;
+}
+
 /* A statement assembled from fixed fragments, cached by its text. */
-static CsStmtLease *
-shape_stmt (CsSqliteConn *c, const char *sql, GError **error)
+CsStmtLease *
+sq_shape_stmt (CsSqliteConn *c, const char *sql, GError **error)
 {
   sqlite3_stmt *st = g_hash_table_lookup (c->shapes, sql);
 
@@ -484,64 +481,29 @@ shape_stmt (CsSqliteConn *c, const char *sql, GError **error)
   /* The number of shapes is bounded, but keep the cache small anyway. */
   if (g_hash_table_size (c->shapes) >= 64)
     g_hash_table_remove_all (c->shapes);
-  st = prepare (c, sql, error);
+  st = sq_prepare (c, sql, error);
   if (st != NULL)
     g_hash_table_insert (c->shapes, g_strdup (sql), st);
   return st;
 }
 
-static inline void
-bind_text (sqlite3_stmt *st, int i, const char *value)
-{
-  /* SQLITE_STATIC: every value outlives the lease that binds it. */
-  sqlite3_bind_text (st, i, value, -1, SQLITE_STATIC);
-}
-
-static inline void
-bind_int (sqlite3_stmt *st, int i, gint64 value)
-{
-  sqlite3_bind_int64 (st, i, value);
-}
-
 /* Binds by name, if the statement has that parameter. */
-static void
-bind_named_text (sqlite3_stmt *st, const char *name, const char *value)
+void
+sq_bind_named_text (sqlite3_stmt *st, const char *name, const char *value)
 {
   int i = sqlite3_bind_parameter_index (st, name);
 
   if (i > 0)
-    bind_text (st, i, value);
+    sq_bind_text (st, i, value);
 }
 
-static void
-bind_named_int (sqlite3_stmt *st, const char *name, gint64 value)
+void
+sq_bind_named_int (sqlite3_stmt *st, const char *name, gint64 value)
 {
   int i = sqlite3_bind_parameter_index (st, name);
 
   if (i > 0)
-    bind_int (st, i, value);
-}
-
-static inline char *
-col_dup (sqlite3_stmt *st, int i)
-{
-  const unsigned char *text = sqlite3_column_text (st, i);
-
-  if (text == NULL)
-    return NULL;
-  return g_strndup ((const char *) text, sqlite3_column_bytes (st, i));
-}
-
-static inline const char *
-col_text (sqlite3_stmt *st, int i)
-{
-  return (const char *) sqlite3_column_text (st, i);
-}
-
-static inline gint64
-col_int (sqlite3_stmt *st, int i)
-{
-  return sqlite3_column_int64 (st, i);
+    sq_bind_int (st, i, value);
 }
 
 /* Runs a statement that returns no rows. */
@@ -555,32 +517,32 @@ run (CsSqliteConn *c, StmtId id, GError **error)
     return FALSE;
   rc = sqlite3_step (st);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   return TRUE;
 }
 
 /* Steps @st, a statement that returns no rows, to its end. */
-static gboolean
-step_done (CsSqliteConn *c, sqlite3_stmt *st, GError **error)
+gboolean
+sq_step_done (CsSqliteConn *c, sqlite3_stmt *st, GError **error)
 {
   int rc = sqlite3_step (st);
 
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   return TRUE;
 }
 
 /* Steps @st to its row: NOT_FOUND naming @what if it has none. */
-static gboolean
-step_found (CsSqliteConn *c, sqlite3_stmt *st, const char *what, GError **error)
+gboolean
+sq_step_found (CsSqliteConn *c, sqlite3_stmt *st, const char *what, GError **error)
 {
   int rc = sqlite3_step (st);
 
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
-  set_not_found (error, what);
+    return sq_db_fail (c, rc, error);
+  sq_set_not_found (error, what);
   return FALSE;
 }
 
@@ -592,22 +554,22 @@ run_at (CsSqliteConn *c, StmtId id, gint64 now, GError **error)
 
   if (st == NULL)
     return FALSE;
-  bind_int (st, 1, now);
-  return step_done (c, st, error);
+  sq_bind_int (st, 1, now);
+  return sq_step_done (c, st, error);
 }
 
 /* Transactions */
 
-static gboolean
-txn_begin (CsSqliteConn *c, gboolean write, GError **error)
+gboolean
+sq_txn_begin (CsSqliteConn *c, gboolean write, GError **error)
 {
   return run (c, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN, error);
 }
 
 /* Commits if @ok, else (or if the commit fails) rolls back.  Returns
  * whether the transaction committed. */
-static gboolean
-txn_end (CsSqliteConn *c, gboolean ok, GError **error)
+gboolean
+sq_txn_end (CsSqliteConn *c, gboolean ok, GError **error)
 {
   if (ok && run (c, ST_COMMIT, error))
     return TRUE;
@@ -617,12 +579,12 @@ txn_end (CsSqliteConn *c, gboolean ok, GError **error)
   return FALSE;
 }
 
-/* txn_end() for a transaction that produced @result (NULL if it failed):
+/* sq_txn_end() for a transaction that produced @result (NULL if it failed):
  * returns @result if the transaction committed, else frees it. */
-static gpointer
-txn_end_with (CsSqliteConn *c, gpointer result, GDestroyNotify free_func, GError **error)
+gpointer
+sq_txn_end_with (CsSqliteConn *c, gpointer result, GDestroyNotify free_func, GError **error)
 {
-  if (!txn_end (c, result != NULL, error))
+  if (!sq_txn_end (c, result != NULL, error))
     {
       g_clear_pointer (&result, free_func);
       return NULL;
@@ -631,8 +593,8 @@ txn_end_with (CsSqliteConn *c, gpointer result, GDestroyNotify free_func, GError
 }
 
 /* The next change sequence value (inside a write transaction). */
-static gboolean
-bump_seq (CsSqliteConn *c, gint64 *seq, GError **error)
+gboolean
+sq_bump_seq (CsSqliteConn *c, gint64 *seq, GError **error)
 {
   g_autoptr(CsStmtLease) st = stmt (c, ST_BUMP_SEQ, error);
   int rc;
@@ -641,8 +603,8 @@ bump_seq (CsSqliteConn *c, gint64 *seq, GError **error)
     return FALSE;
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
-  *seq = col_int (st, 0);
+    return sq_db_fail (c, rc, error);
+  *seq = sq_col_int (st, 0);
   return TRUE;
 }
 
@@ -653,16 +615,16 @@ user_from_row (sqlite3_stmt *st)
 {
   CsUser *user = cs_user_new ();
 
-  user->id = col_dup (st, 0);
-  user->email = col_dup (st, 1);
-  user->username = col_dup (st, 2);
-  user->display_name = col_dup (st, 3);
-  user->bio = col_dup (st, 4);
-  if (!cs_role_from_string (col_text (st, 5), &user->role))
+  user->id = sq_col_dup (st, 0);
+  user->email = sq_col_dup (st, 1);
+  user->username = sq_col_dup (st, 2);
+  user->display_name = sq_col_dup (st, 3);
+  user->bio = sq_col_dup (st, 4);
+  if (!cs_role_from_string (sq_col_text (st, 5), &user->role))
     user->role = CS_ROLE_BACKER;
-  user->suspended = col_int (st, 6) != 0;
-  user->created_at = col_int (st, 7);
-  user->updated_at = col_int (st, 8);
+  user->suspended = sq_col_int (st, 6) != 0;
+  user->created_at = sq_col_int (st, 7);
+  user->updated_at = sq_col_int (st, 8);
   return user;
 }
 
@@ -672,19 +634,19 @@ tier_from_row_at (sqlite3_stmt *st, int i)
 {
   CsRewardTier *tier = cs_reward_tier_new ();
 
-  tier->id = col_dup (st, i + 0);
-  tier->campaign_id = col_dup (st, i + 1);
-  tier->title = col_dup (st, i + 2);
-  tier->description = col_dup (st, i + 3);
+  tier->id = sq_col_dup (st, i + 0);
+  tier->campaign_id = sq_col_dup (st, i + 1);
+  tier->title = sq_col_dup (st, i + 2);
+  tier->description = sq_col_dup (st, i + 3);
   if (tier->description == NULL)
     tier->description = g_strdup ("");
-  tier->minimum_pledge = col_int (st, i + 4);
-  tier->estimated_delivery_date = col_dup (st, i + 5);
-  tier->quantity_available = sqlite3_column_type (st, i + 6) == SQLITE_NULL ? -1 : col_int (st, i + 6);
-  tier->quantity_claimed = col_int (st, i + 7);
-  tier->position = (gint) col_int (st, i + 8);
-  tier->created_at = col_int (st, i + 9);
-  tier->updated_at = col_int (st, i + 10);
+  tier->minimum_pledge = sq_col_int (st, i + 4);
+  tier->estimated_delivery_date = sq_col_dup (st, i + 5);
+  tier->quantity_available = sqlite3_column_type (st, i + 6) == SQLITE_NULL ? -1 : sq_col_int (st, i + 6);
+  tier->quantity_claimed = sq_col_int (st, i + 7);
+  tier->position = (gint) sq_col_int (st, i + 8);
+  tier->created_at = sq_col_int (st, i + 9);
+  tier->updated_at = sq_col_int (st, i + 10);
   return tier;
 }
 
@@ -698,30 +660,30 @@ static CsCampaign *
 campaign_from_row (sqlite3_stmt *st)
 {
   CsCampaign *campaign = cs_campaign_new ();
-  const char *currency = col_text (st, CC_CURRENCY);
+  const char *currency = sq_col_text (st, CC_CURRENCY);
 
-  campaign->id = col_dup (st, CC_ID);
-  campaign->creator_id = col_dup (st, CC_CREATOR_ID);
-  campaign->creator.id = col_dup (st, CC_CREATOR_ID);
-  campaign->creator.username = col_dup (st, CC_USERNAME);
-  campaign->creator.display_name = col_dup (st, CC_DISPLAY_NAME);
-  campaign->title = col_dup (st, CC_TITLE);
-  campaign->description = col_dup (st, CC_DESCRIPTION);
-  campaign->category = col_dup (st, CC_CATEGORY);
-  campaign->goal_amount = col_int (st, CC_GOAL);
-  campaign->current_amount = col_int (st, CC_CURRENT);
+  campaign->id = sq_col_dup (st, CC_ID);
+  campaign->creator_id = sq_col_dup (st, CC_CREATOR_ID);
+  campaign->creator.id = sq_col_dup (st, CC_CREATOR_ID);
+  campaign->creator.username = sq_col_dup (st, CC_USERNAME);
+  campaign->creator.display_name = sq_col_dup (st, CC_DISPLAY_NAME);
+  campaign->title = sq_col_dup (st, CC_TITLE);
+  campaign->description = sq_col_dup (st, CC_DESCRIPTION);
+  campaign->category = sq_col_dup (st, CC_CATEGORY);
+  campaign->goal_amount = sq_col_int (st, CC_GOAL);
+  campaign->current_amount = sq_col_int (st, CC_CURRENT);
   g_strlcpy (campaign->currency, currency != NULL ? currency : "", sizeof campaign->currency);
-  campaign->backer_count = col_int (st, CC_BACKERS);
-  if (!cs_campaign_status_from_string (col_text (st, CC_STATUS), &campaign->status))
+  campaign->backer_count = sq_col_int (st, CC_BACKERS);
+  if (!cs_campaign_status_from_string (sq_col_text (st, CC_STATUS), &campaign->status))
     campaign->status = CS_CAMPAIGN_DRAFT;
-  campaign->duration_days = (gint) col_int (st, CC_DURATION);
-  campaign->start_date = col_int (st, CC_START);
-  campaign->end_date = col_int (st, CC_END);
-  campaign->image_url = col_dup (st, CC_IMAGE);
-  campaign->rejection_reason = col_dup (st, CC_REJECTION);
-  campaign->created_at = col_int (st, CC_CREATED);
-  campaign->updated_at = col_int (st, CC_UPDATED);
-  campaign->published_at = col_int (st, CC_PUBLISHED);
+  campaign->duration_days = (gint) sq_col_int (st, CC_DURATION);
+  campaign->start_date = sq_col_int (st, CC_START);
+  campaign->end_date = sq_col_int (st, CC_END);
+  campaign->image_url = sq_col_dup (st, CC_IMAGE);
+  campaign->rejection_reason = sq_col_dup (st, CC_REJECTION);
+  campaign->created_at = sq_col_int (st, CC_CREATED);
+  campaign->updated_at = sq_col_int (st, CC_UPDATED);
+  campaign->published_at = sq_col_int (st, CC_PUBLISHED);
   return campaign;
 }
 
@@ -730,15 +692,15 @@ update_from_row (sqlite3_stmt *st)
 {
   CsUpdate *update = cs_update_new ();
 
-  update->id = col_dup (st, 0);
-  update->campaign_id = col_dup (st, 1);
-  update->author_id = col_dup (st, 2);
-  update->title = col_dup (st, 3);
-  update->content = col_dup (st, 4);
+  update->id = sq_col_dup (st, 0);
+  update->campaign_id = sq_col_dup (st, 1);
+  update->author_id = sq_col_dup (st, 2);
+  update->title = sq_col_dup (st, 3);
+  update->content = sq_col_dup (st, 4);
   /* Anything unexpected is treated as the more private choice. */
-  update->visibility = g_strcmp0 (col_text (st, 5), "public") == 0 ? CS_UPDATE_PUBLIC
+  update->visibility = g_strcmp0 (sq_col_text (st, 5), "public") == 0 ? CS_UPDATE_PUBLIC
                                                                    : CS_UPDATE_BACKERS_ONLY;
-  update->created_at = col_int (st, 6);
+  update->created_at = sq_col_int (st, 6);
   return update;
 }
 
@@ -747,25 +709,25 @@ audit_from_row (sqlite3_stmt *st)
 {
   CsAuditEntry *entry = g_new0 (CsAuditEntry, 1);
 
-  entry->id = col_dup (st, 0);
-  entry->actor_id = col_dup (st, 1);
-  entry->action = col_dup (st, 2);
-  entry->subject_type = col_dup (st, 3);
-  entry->subject_id = col_dup (st, 4);
-  entry->reason = col_dup (st, 5);
-  entry->detail = col_dup (st, 6);
-  entry->created_at = col_int (st, 7);
+  entry->id = sq_col_dup (st, 0);
+  entry->actor_id = sq_col_dup (st, 1);
+  entry->action = sq_col_dup (st, 2);
+  entry->subject_type = sq_col_dup (st, 3);
+  entry->subject_id = sq_col_dup (st, 4);
+  entry->reason = sq_col_dup (st, 5);
+  entry->detail = sq_col_dup (st, 6);
+  entry->created_at = sq_col_int (st, 7);
   return entry;
 }
 
 static void
 session_info_from_row (sqlite3_stmt *st, CsSessionInfo *out)
 {
-  out->session_id = col_dup (st, 0);
-  out->user_id = col_dup (st, 1);
-  if (!cs_role_from_string (col_text (st, 2), &out->role))
+  out->session_id = sq_col_dup (st, 0);
+  out->user_id = sq_col_dup (st, 1);
+  if (!cs_role_from_string (sq_col_text (st, 2), &out->role))
     out->role = CS_ROLE_BACKER;
-  out->suspended = col_int (st, 3) != 0;
+  out->suspended = sq_col_int (st, 3) != 0;
 }
 
 /* ",draft,rejected," for STATUS_IN(). */
@@ -792,18 +754,18 @@ load_tiers (CsSqliteConn *c, CsCampaign *campaign, GError **error)
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, campaign->id);
+  sq_bind_text (st, 1, campaign->id);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     g_ptr_array_add (campaign->rewards, tier_from_row (st));
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   return TRUE;
 }
 
 /* The campaign with creator and tiers: one statement, so one snapshot even
  * outside a transaction. */
-static CsCampaign *
-load_campaign (CsSqliteConn *c, const char *campaign_id, GError **error)
+CsCampaign *
+sq_load_campaign (CsSqliteConn *c, const char *campaign_id, GError **error)
 {
   g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_GET, error);
   g_autoptr(CsCampaign) campaign = NULL;
@@ -811,7 +773,7 @@ load_campaign (CsSqliteConn *c, const char *campaign_id, GError **error)
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, campaign_id);
+  sq_bind_text (st, 1, campaign_id);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       if (campaign == NULL)
@@ -821,12 +783,12 @@ load_campaign (CsSqliteConn *c, const char *campaign_id, GError **error)
     }
   if (rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   if (campaign == NULL)
     {
-      set_not_found (error, "Campaign");
+      sq_set_not_found (error, "Campaign");
       return NULL;
     }
   return g_steal_pointer (&campaign);
@@ -841,7 +803,7 @@ collect_campaigns (CsSqliteConn *c, sqlite3_stmt *st, GPtrArray *out, GError **e
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     g_ptr_array_add (out, campaign_from_row (st));
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   return TRUE;
 }
 
@@ -864,10 +826,10 @@ campaign_refused (CsSqliteConn *c, const char *campaign_id, Refusal refusal, GEr
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, campaign_id);
-  if (!step_found (c, st, "Campaign", error))
+  sq_bind_text (st, 1, campaign_id);
+  if (!sq_step_found (c, st, "Campaign", error))
     return FALSE;
-  cs_campaign_status_from_string (col_text (st, 0), &status);
+  cs_campaign_status_from_string (sq_col_text (st, 0), &status);
   label = cs_store_status_label (status);
 
   switch (refusal)
@@ -901,7 +863,7 @@ campaign_updated (CsSqliteConn *c, int rc, const char *campaign_id, Refusal refu
 {
   if (rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   if (sqlite3_changes (c->db) == 0)
@@ -909,7 +871,7 @@ campaign_updated (CsSqliteConn *c, int rc, const char *campaign_id, Refusal refu
       campaign_refused (c, campaign_id, refusal, error);
       return NULL;
     }
-  return load_campaign (c, campaign_id, error);
+  return sq_load_campaign (c, campaign_id, error);
 }
 
 /* Connection lifecycle */
@@ -1125,8 +1087,10 @@ sqlite_conn_free (CsStoreConn *conn)
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
   g_clear_pointer (&c->shapes, g_hash_table_unref);
-  for (int i = 0; i < N_STATEMENTS; i++)
+  for (int i = 0; c->stmts != NULL && i < N_STATEMENTS; i++)
     sqlite3_finalize (c->stmts[i]);
+  g_free (c->stmts);
+  g_clear_pointer (&c->statics, g_hash_table_unref);
   /* SQLite's advice for long-lived connections: refresh the planner's
    * statistics where they are stale, with a bounded effort. */
   if (c->db != NULL)
@@ -1152,6 +1116,8 @@ sqlite_connect (CsStore *store, GError **error)
   c->parent.store = store;
   c->parent.backend = store->backend;
   c->shapes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  c->statics = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
+  c->stmts = g_new0 (sqlite3_stmt *, N_STATEMENTS);
   c->db = open_db (self->path, error);
   if (c->db == NULL)
     {
@@ -1207,14 +1173,14 @@ user_taken (CsSqliteConn *c, const char *email, const char *username, const char
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, email);
-  bind_text (st, 2, username);
-  bind_text (st, 3, user_id);
+  sq_bind_text (st, 1, email);
+  sq_bind_text (st, 2, username);
+  sq_bind_text (st, 3, user_id);
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
-  email_taken = email != NULL && col_int (st, 0) != 0;
-  username_taken = username != NULL && col_int (st, 1) != 0;
+    return sq_db_fail (c, rc, error);
+  email_taken = email != NULL && sq_col_int (st, 0) != 0;
+  username_taken = username != NULL && sq_col_int (st, 1) != 0;
 
   if (!email_taken && !username_taken)
     {
@@ -1244,22 +1210,22 @@ user_insert_txn (CsSqliteConn *c, const CsUser *user, const char *email,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, user->id);
-    bind_text (st, 2, email);
-    bind_text (st, 3, user->username);
-    bind_text (st, 4, user->display_name);
-    bind_text (st, 5, user->bio);
-    bind_text (st, 6, cs_role_to_string (user->role));
-    bind_int (st, 7, user->suspended ? 1 : 0);
-    bind_text (st, 8, password_hash);
-    bind_int (st, 9, user->created_at);
+    sq_bind_text (st, 1, user->id);
+    sq_bind_text (st, 2, email);
+    sq_bind_text (st, 3, user->username);
+    sq_bind_text (st, 4, user->display_name);
+    sq_bind_text (st, 5, user->bio);
+    sq_bind_text (st, 6, cs_role_to_string (user->role));
+    sq_bind_int (st, 7, user->suspended ? 1 : 0);
+    sq_bind_text (st, 8, password_hash);
+    sq_bind_int (st, 9, user->created_at);
     rc = sqlite3_step (st);
   }
   if (rc == SQLITE_DONE)
     return TRUE;
   if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     return user_taken (c, email, user->username, user->id, error);
-  return db_fail (c, rc, error);
+  return sq_db_fail (c, rc, error);
 }
 
 static gboolean
@@ -1270,10 +1236,10 @@ sqlite_user_insert (CsStoreConn *conn, const CsUser *user, const char *password_
   g_autofree char *email = cs_email_normalize (user->email);
   gboolean ok;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   ok = user_insert_txn (c, user, email, password_hash, error);
-  return txn_end (c, ok, error);
+  return sq_txn_end (c, ok, error);
 }
 
 static CsUser *
@@ -1285,12 +1251,12 @@ user_select (CsSqliteConn *c, StmtId id, const char *key, char **password_hash_o
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, key);
-  if (!step_found (c, st, "User", error))
+  sq_bind_text (st, 1, key);
+  if (!sq_step_found (c, st, "User", error))
     return NULL;
   user = user_from_row (st);
   if (password_hash_out != NULL)
-    *password_hash_out = col_dup (st, 9);
+    *password_hash_out = sq_col_dup (st, 9);
   return user;
 }
 
@@ -1326,16 +1292,16 @@ user_update_txn (CsSqliteConn *c, const char *user_id, const CsUserPatch *patch,
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, user_id);
-    bind_text (st, 2, email);
-    bind_text (st, 3, patch->username);
-    bind_text (st, 4, patch->display_name);
-    bind_int (st, 5, patch->has_bio ? 1 : 0);
-    bind_text (st, 6, patch->bio);
-    bind_text (st, 7, patch->password_hash);
-    bind_int (st, 8, patch->has_role ? 1 : 0);
-    bind_text (st, 9, cs_role_to_string (patch->role));
-    bind_int (st, 10, now);
+    sq_bind_text (st, 1, user_id);
+    sq_bind_text (st, 2, email);
+    sq_bind_text (st, 3, patch->username);
+    sq_bind_text (st, 4, patch->display_name);
+    sq_bind_int (st, 5, patch->has_bio ? 1 : 0);
+    sq_bind_text (st, 6, patch->bio);
+    sq_bind_text (st, 7, patch->password_hash);
+    sq_bind_int (st, 8, patch->has_role ? 1 : 0);
+    sq_bind_text (st, 9, cs_role_to_string (patch->role));
+    sq_bind_int (st, 10, now);
     rc = sqlite3_step (st);
   }
   if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -1345,12 +1311,12 @@ user_update_txn (CsSqliteConn *c, const char *user_id, const CsUserPatch *patch,
     }
   if (rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   if (sqlite3_changes (c->db) == 0)
     {
-      set_not_found (error, "User");
+      sq_set_not_found (error, "User");
       return NULL;
     }
 
@@ -1361,14 +1327,14 @@ user_update_txn (CsSqliteConn *c, const char *user_id, const CsUserPatch *patch,
       g_autoptr(CsStmtLease) st = NULL;
       gint64 seq;
 
-      if (!bump_seq (c, &seq, error))
+      if (!sq_bump_seq (c, &seq, error))
         return NULL;
       st = stmt (c, ST_CREATOR_CAMPAIGNS_BUMP, error);
       if (st == NULL)
         return NULL;
-      bind_text (st, 1, user_id);
-      bind_int (st, 2, seq);
-      if (!step_done (c, st, error))
+      sq_bind_text (st, 1, user_id);
+      sq_bind_int (st, 2, seq);
+      if (!sq_step_done (c, st, error))
         return NULL;
     }
   return user_select (c, ST_USER_GET, user_id, NULL, error);
@@ -1381,9 +1347,9 @@ sqlite_user_update (CsStoreConn *conn, const char *user_id, const CsUserPatch *p
   CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autofree char *email = cs_email_normalize (patch->email);
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, user_update_txn (c, user_id, patch, email, now, error),
+  return sq_txn_end_with (c, user_update_txn (c, user_id, patch, email, now, error),
                        (GDestroyNotify) cs_user_free, error);
 }
 
@@ -1402,30 +1368,30 @@ session_create_txn (CsSqliteConn *c, const char *session_id, const char *user_id
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, session_id);
-    bind_text (st, 2, user_id);
-    bind_text (st, 3, access_hash);
-    bind_int (st, 4, access_expires);
-    bind_int (st, 5, now);
+    sq_bind_text (st, 1, session_id);
+    sq_bind_text (st, 2, user_id);
+    sq_bind_text (st, 3, access_hash);
+    sq_bind_int (st, 4, access_expires);
+    sq_bind_int (st, 5, now);
     rc = sqlite3_step (st);
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
       {
-        set_not_found (error, "User");
+        sq_set_not_found (error, "User");
         return FALSE;
       }
     if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+      return sq_db_fail (c, rc, error);
   }
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_REFRESH_INSERT, error);
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, refresh_hash);
-    bind_text (st, 2, session_id);
-    bind_int (st, 3, refresh_expires);
-    bind_int (st, 4, now);
-    if (!step_done (c, st, error))
+    sq_bind_text (st, 1, refresh_hash);
+    sq_bind_text (st, 2, session_id);
+    sq_bind_int (st, 3, refresh_expires);
+    sq_bind_int (st, 4, now);
+    if (!sq_step_done (c, st, error))
       return FALSE;
   }
   return TRUE;
@@ -1440,11 +1406,11 @@ sqlite_session_create (CsStoreConn *conn, const char *session_id, const char *us
   CsSqliteConn *c = (CsSqliteConn *) conn;
   gboolean ok;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   ok = session_create_txn (c, session_id, user_id, access_hash, access_expires,
                            refresh_hash, refresh_expires, now, error);
-  return txn_end (c, ok, error);
+  return sq_txn_end (c, ok, error);
 }
 
 /* The hot path of every authenticated request: one cached statement, no
@@ -1459,8 +1425,8 @@ sqlite_session_lookup (CsStoreConn *conn, const char *access_hash, gint64 now,
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, access_hash);
-  bind_int (st, 2, now);
+  sq_bind_text (st, 1, access_hash);
+  sq_bind_int (st, 2, now);
   rc = sqlite3_step (st);
   if (rc == SQLITE_DONE)
     {
@@ -1469,7 +1435,7 @@ sqlite_session_lookup (CsStoreConn *conn, const char *access_hash, gint64 now,
       return FALSE;
     }
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   session_info_from_row (st, out);
   return TRUE;
 }
@@ -1482,9 +1448,9 @@ session_revoke (CsSqliteConn *c, const char *session_id, gint64 now, gboolean *f
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, session_id);
-  bind_int (st, 2, now);
-  if (!step_done (c, st, error))
+  sq_bind_text (st, 1, session_id);
+  sq_bind_int (st, 2, now);
+  if (!sq_step_done (c, st, error))
     return FALSE;
   *found = sqlite3_changes (c->db) > 0;
   return TRUE;
@@ -1493,7 +1459,7 @@ session_revoke (CsSqliteConn *c, const char *session_id, gint64 now, gboolean *f
 static gboolean
 run_update_1 (CsSqliteConn *c, sqlite3_stmt *st, GError **error)
 {
-  if (!step_done (c, st, error))
+  if (!sq_step_done (c, st, error))
     return FALSE;
   if (sqlite3_changes (c->db) != 1)
     {
@@ -1520,7 +1486,7 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, refresh_hash);
+    sq_bind_text (st, 1, refresh_hash);
     rc = sqlite3_step (st);
     if (rc == SQLITE_DONE)
       {
@@ -1528,9 +1494,9 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
         return TRUE;
       }
     if (rc != SQLITE_ROW)
-      return db_fail (c, rc, error);
-    session_id = col_dup (st, 0);
-    expires_at = col_int (st, 1);
+      return sq_db_fail (c, rc, error);
+    session_id = sq_col_dup (st, 0);
+    expires_at = sq_col_int (st, 1);
     used = sqlite3_column_type (st, 2) != SQLITE_NULL;
     revoked = sqlite3_column_type (st, 3) != SQLITE_NULL;
   }
@@ -1560,8 +1526,8 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, refresh_hash);
-    bind_int (st, 2, now);
+    sq_bind_text (st, 1, refresh_hash);
+    sq_bind_int (st, 2, now);
     if (!run_update_1 (c, st, error))
       return FALSE;
   }
@@ -1570,11 +1536,11 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, new_refresh_hash);
-    bind_text (st, 2, session_id);
-    bind_int (st, 3, refresh_expires);
-    bind_int (st, 4, now);
-    if (!step_done (c, st, error))
+    sq_bind_text (st, 1, new_refresh_hash);
+    sq_bind_text (st, 2, session_id);
+    sq_bind_int (st, 3, refresh_expires);
+    sq_bind_int (st, 4, now);
+    if (!sq_step_done (c, st, error))
       return FALSE;
   }
   {
@@ -1582,9 +1548,9 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, session_id);
-    bind_text (st, 2, new_access_hash);
-    bind_int (st, 3, access_expires);
+    sq_bind_text (st, 1, session_id);
+    sq_bind_text (st, 2, new_access_hash);
+    sq_bind_int (st, 3, access_expires);
     if (!run_update_1 (c, st, error))
       return FALSE;
   }
@@ -1593,10 +1559,10 @@ session_refresh_txn (CsSqliteConn *c, const char *refresh_hash, gint64 now,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, session_id);
+    sq_bind_text (st, 1, session_id);
     rc = sqlite3_step (st);
     if (rc != SQLITE_ROW)
-      return db_fail (c, rc, error);
+      return sq_db_fail (c, rc, error);
     session_info_from_row (st, out);
   }
   *result = CS_REFRESH_OK;
@@ -1612,11 +1578,11 @@ sqlite_session_refresh (CsStoreConn *conn, const char *refresh_hash, gint64 now,
   CsSqliteConn *c = (CsSqliteConn *) conn;
   gboolean ok;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   ok = session_refresh_txn (c, refresh_hash, now, new_access_hash, access_expires,
                             new_refresh_hash, refresh_expires, result, out, error);
-  if (!txn_end (c, ok, error))
+  if (!sq_txn_end (c, ok, error))
     {
       cs_session_info_clear (out);
       *result = CS_REFRESH_UNKNOWN;
@@ -1636,7 +1602,7 @@ sqlite_session_revoke (CsStoreConn *conn, const char *session_id, gint64 now, GE
     return FALSE;
   if (!found)
     {
-      set_not_found (error, "Session");
+      sq_set_not_found (error, "Session");
       return FALSE;
     }
   return TRUE;
@@ -1665,13 +1631,13 @@ sqlite_rate_limit_hit (CsStoreConn *conn, const char *key, gint64 now, gint64 wi
   if (st == NULL)
     return FALSE;
   /* One upsert statement: atomic, no explicit transaction needed. */
-  bind_text (st, 1, key);
-  bind_int (st, 2, now);
-  bind_int (st, 3, window);
+  sq_bind_text (st, 1, key);
+  sq_bind_int (st, 2, now);
+  sq_bind_int (st, 3, window);
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
-  rate_verdict (col_int (st, 0), col_int (st, 1), now, window, limit, TRUE, allowed, retry_after);
+    return sq_db_fail (c, rc, error);
+  rate_verdict (sq_col_int (st, 0), sq_col_int (st, 1), now, window, limit, TRUE, allowed, retry_after);
   return TRUE;
 }
 
@@ -1686,7 +1652,7 @@ sqlite_rate_limit_peek (CsStoreConn *conn, const char *key, gint64 now, gint64 w
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, key);
+  sq_bind_text (st, 1, key);
   rc = sqlite3_step (st);
   if (rc == SQLITE_DONE)
     {
@@ -1694,9 +1660,9 @@ sqlite_rate_limit_peek (CsStoreConn *conn, const char *key, gint64 now, gint64 w
       return TRUE;
     }
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
-  window_start = col_int (st, 0);
-  count = col_int (st, 1);
+    return sq_db_fail (c, rc, error);
+  window_start = sq_col_int (st, 0);
+  count = sq_col_int (st, 1);
   if (window_start + window <= now)
     {
       window_start = now;
@@ -1714,8 +1680,8 @@ sqlite_rate_limit_clear (CsStoreConn *conn, const char *key, GError **error)
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, key);
-  return step_done (c, st, error);
+  sq_bind_text (st, 1, key);
+  return sq_step_done (c, st, error);
 }
 
 /* Categories */
@@ -1735,14 +1701,14 @@ sqlite_categories (CsStoreConn *conn, GError **error)
     {
       CsCategory *category = g_new0 (CsCategory, 1);
 
-      category->slug = col_dup (st, 0);
-      category->name = col_dup (st, 1);
-      category->live_count = col_int (st, 2);
+      category->slug = sq_col_dup (st, 0);
+      category->name = sq_col_dup (st, 1);
+      category->live_count = sq_col_int (st, 2);
       g_ptr_array_add (out, category);
     }
   if (rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   return g_steal_pointer (&out);
@@ -1756,12 +1722,12 @@ check_category (CsSqliteConn *c, const char *slug, GError **error)
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, slug);
+  sq_bind_text (st, 1, slug);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   {
     g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID,
                                                    "The category does not exist");
@@ -1783,22 +1749,22 @@ tier_insert (CsSqliteConn *c, const char *campaign_id, const CsRewardTier *tier,
 
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, tier->id);
-  bind_text (st, 2, campaign_id);
-  bind_text (st, 3, tier->title);
-  bind_text (st, 4, tier->description != NULL ? tier->description : "");
-  bind_int (st, 5, tier->minimum_pledge);
-  bind_text (st, 6, tier->estimated_delivery_date);
+  sq_bind_text (st, 1, tier->id);
+  sq_bind_text (st, 2, campaign_id);
+  sq_bind_text (st, 3, tier->title);
+  sq_bind_text (st, 4, tier->description != NULL ? tier->description : "");
+  sq_bind_int (st, 5, tier->minimum_pledge);
+  sq_bind_text (st, 6, tier->estimated_delivery_date);
   if (tier->quantity_available >= 0)
-    bind_int (st, 7, tier->quantity_available);
-  bind_int (st, 8, now);
+    sq_bind_int (st, 7, tier->quantity_available);
+  sq_bind_int (st, 8, now);
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW)
     {
       if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         g_set_error_literal (error, CS_ERROR, CS_ERROR_CONFLICT, "This reward already exists");
       else
-        db_fail (c, rc, error);
+        sq_db_fail (c, rc, error);
       return NULL;
     }
   return tier_from_row (st);
@@ -1810,24 +1776,24 @@ campaign_insert_txn (CsSqliteConn *c, const CsCampaign *campaign, GError **error
   gint64 seq;
   int rc;
 
-  if (!check_category (c, campaign->category, error) || !bump_seq (c, &seq, error))
+  if (!check_category (c, campaign->category, error) || !sq_bump_seq (c, &seq, error))
     return NULL;
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_INSERT, error);
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, campaign->id);
-    bind_text (st, 2, campaign->creator_id);
-    bind_text (st, 3, campaign->title);
-    bind_text (st, 4, campaign->description != NULL ? campaign->description : "");
-    bind_text (st, 5, campaign->category);
-    bind_int (st, 6, campaign->goal_amount);
-    bind_text (st, 7, campaign->currency);
-    bind_int (st, 8, campaign->duration_days);
-    bind_text (st, 9, campaign->image_url);
-    bind_int (st, 10, campaign->created_at);
-    bind_int (st, 11, seq);
+    sq_bind_text (st, 1, campaign->id);
+    sq_bind_text (st, 2, campaign->creator_id);
+    sq_bind_text (st, 3, campaign->title);
+    sq_bind_text (st, 4, campaign->description != NULL ? campaign->description : "");
+    sq_bind_text (st, 5, campaign->category);
+    sq_bind_int (st, 6, campaign->goal_amount);
+    sq_bind_text (st, 7, campaign->currency);
+    sq_bind_int (st, 8, campaign->duration_days);
+    sq_bind_text (st, 9, campaign->image_url);
+    sq_bind_int (st, 10, campaign->created_at);
+    sq_bind_int (st, 11, seq);
     rc = sqlite3_step (st);
   }
   if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -1838,12 +1804,12 @@ campaign_insert_txn (CsSqliteConn *c, const CsCampaign *campaign, GError **error
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
     {
       /* The category was checked above: the creator is unknown. */
-      set_not_found (error, "User");
+      sq_set_not_found (error, "User");
       return NULL;
     }
   if (rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   for (guint i = 0; campaign->rewards != NULL && i < campaign->rewards->len; i++)
@@ -1855,7 +1821,7 @@ campaign_insert_txn (CsSqliteConn *c, const CsCampaign *campaign, GError **error
         return NULL;
       cs_reward_tier_free (tier);
     }
-  return load_campaign (c, campaign->id, error);
+  return sq_load_campaign (c, campaign->id, error);
 }
 
 static CsCampaign *
@@ -1863,9 +1829,9 @@ sqlite_campaign_insert (CsStoreConn *conn, const CsCampaign *campaign, GError **
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, campaign_insert_txn (c, campaign, error),
+  return sq_txn_end_with (c, campaign_insert_txn (c, campaign, error),
                        (GDestroyNotify) cs_campaign_free, error);
 }
 
@@ -1879,19 +1845,19 @@ sqlite_campaign_version (CsStoreConn *conn, const char *campaign_id, CsCampaignV
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, campaign_id);
-  if (!step_found (c, st, "Campaign", error))
+  sq_bind_text (st, 1, campaign_id);
+  if (!sq_step_found (c, st, "Campaign", error))
     return FALSE;
-  out->change_seq = col_int (st, 0);
+  out->change_seq = sq_col_int (st, 0);
   out->published = sqlite3_column_type (st, 1) != SQLITE_NULL;
-  g_strlcpy (out->creator_id, col_text (st, 2), sizeof out->creator_id);
+  g_strlcpy (out->creator_id, sq_col_text (st, 2), sizeof out->creator_id);
   return TRUE;
 }
 
 static CsCampaign *
 sqlite_campaign_get (CsStoreConn *conn, const char *campaign_id, GError **error)
 {
-  return load_campaign ((CsSqliteConn *) conn, campaign_id, error);
+  return sq_load_campaign ((CsSqliteConn *) conn, campaign_id, error);
 }
 
 static CsCampaign *
@@ -1905,31 +1871,31 @@ campaign_update_txn (CsSqliteConn *c, const char *campaign_id, const CsCampaignI
 
   if ((f & CS_CAMPAIGN_FIELD_CATEGORY) && !check_category (c, patch->category, error))
     return NULL;
-  if (!bump_seq (c, &seq, error))
+  if (!sq_bump_seq (c, &seq, error))
     return NULL;
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_UPDATE, error);
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, campaign_id);
-    bind_text (st, 2, status_set_text (allowed, allowed_text, sizeof allowed_text));
-    bind_int (st, 3, (f & CS_CAMPAIGN_FIELD_TITLE) != 0);
-    bind_text (st, 4, patch->title);
-    bind_int (st, 5, (f & CS_CAMPAIGN_FIELD_DESCRIPTION) != 0);
-    bind_text (st, 6, patch->description != NULL ? patch->description : "");
-    bind_int (st, 7, (f & CS_CAMPAIGN_FIELD_CATEGORY) != 0);
-    bind_text (st, 8, patch->category);
-    bind_int (st, 9, (f & CS_CAMPAIGN_FIELD_GOAL_AMOUNT) != 0);
-    bind_int (st, 10, patch->goal_amount);
-    bind_int (st, 11, (f & CS_CAMPAIGN_FIELD_CURRENCY) != 0);
-    bind_text (st, 12, patch->currency);
-    bind_int (st, 13, (f & CS_CAMPAIGN_FIELD_DURATION_DAYS) != 0);
-    bind_int (st, 14, patch->duration_days);
-    bind_int (st, 15, (f & CS_CAMPAIGN_FIELD_IMAGE_URL) != 0);
-    bind_text (st, 16, patch->image_url);
-    bind_int (st, 17, now);
-    bind_int (st, 18, seq);
+    sq_bind_text (st, 1, campaign_id);
+    sq_bind_text (st, 2, status_set_text (allowed, allowed_text, sizeof allowed_text));
+    sq_bind_int (st, 3, (f & CS_CAMPAIGN_FIELD_TITLE) != 0);
+    sq_bind_text (st, 4, patch->title);
+    sq_bind_int (st, 5, (f & CS_CAMPAIGN_FIELD_DESCRIPTION) != 0);
+    sq_bind_text (st, 6, patch->description != NULL ? patch->description : "");
+    sq_bind_int (st, 7, (f & CS_CAMPAIGN_FIELD_CATEGORY) != 0);
+    sq_bind_text (st, 8, patch->category);
+    sq_bind_int (st, 9, (f & CS_CAMPAIGN_FIELD_GOAL_AMOUNT) != 0);
+    sq_bind_int (st, 10, patch->goal_amount);
+    sq_bind_int (st, 11, (f & CS_CAMPAIGN_FIELD_CURRENCY) != 0);
+    sq_bind_text (st, 12, patch->currency);
+    sq_bind_int (st, 13, (f & CS_CAMPAIGN_FIELD_DURATION_DAYS) != 0);
+    sq_bind_int (st, 14, patch->duration_days);
+    sq_bind_int (st, 15, (f & CS_CAMPAIGN_FIELD_IMAGE_URL) != 0);
+    sq_bind_text (st, 16, patch->image_url);
+    sq_bind_int (st, 17, now);
+    sq_bind_int (st, 18, seq);
     rc = sqlite3_step (st);
   }
   return campaign_updated (c, rc, campaign_id, REFUSED_EDIT, error);
@@ -1942,14 +1908,14 @@ sqlite_campaign_update (CsStoreConn *conn, const char *campaign_id,
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, campaign_update_txn (c, campaign_id, patch, allowed, now, error),
+  return sq_txn_end_with (c, campaign_update_txn (c, campaign_id, patch, allowed, now, error),
                        (GDestroyNotify) cs_campaign_free, error);
 }
 
-static gboolean
-audit_insert (CsSqliteConn *c, const char *actor_id, const char *action,
+gboolean
+sq_audit_insert (CsSqliteConn *c, const char *actor_id, const char *action,
               const char *subject_type, const char *subject_id, const char *reason,
               const char *detail, gint64 now, GError **error)
 {
@@ -1958,15 +1924,15 @@ audit_insert (CsSqliteConn *c, const char *actor_id, const char *action,
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, id);
-  bind_text (st, 2, actor_id);
-  bind_text (st, 3, action);
-  bind_text (st, 4, subject_type);
-  bind_text (st, 5, subject_id);
-  bind_text (st, 6, reason);
-  bind_text (st, 7, detail);
-  bind_int (st, 8, now);
-  return step_done (c, st, error);
+  sq_bind_text (st, 1, id);
+  sq_bind_text (st, 2, actor_id);
+  sq_bind_text (st, 3, action);
+  sq_bind_text (st, 4, subject_type);
+  sq_bind_text (st, 5, subject_id);
+  sq_bind_text (st, 6, reason);
+  sq_bind_text (st, 7, detail);
+  sq_bind_int (st, 8, now);
+  return sq_step_done (c, st, error);
 }
 
 static CsCampaign *
@@ -1985,29 +1951,29 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, campaign_id);
-    if (!step_found (c, st, "Campaign", error))
+    sq_bind_text (st, 1, campaign_id);
+    if (!sq_step_found (c, st, "Campaign", error))
       return NULL;
-    cs_campaign_status_from_string (col_text (st, 0), &from);
+    cs_campaign_status_from_string (sq_col_text (st, 0), &from);
   }
   if (!cs_campaign_transition (from, event, &to, error))
     return NULL;
-  if (!bump_seq (c, &seq, error))
+  if (!sq_bump_seq (c, &seq, error))
     return NULL;
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_TRANSITION, error);
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, campaign_id);
-    bind_text (st, 2, status_set_text (cs_campaign_event_sources (event), sources_text,
+    sq_bind_text (st, 1, campaign_id);
+    sq_bind_text (st, 2, status_set_text (cs_campaign_event_sources (event), sources_text,
                                        sizeof sources_text));
-    bind_text (st, 3, cs_campaign_status_to_string (cs_campaign_event_target (event)));
-    bind_int (st, 4, event == CS_CAMPAIGN_EVENT_APPROVE);
-    bind_int (st, 5, event == CS_CAMPAIGN_EVENT_REJECT ? 1 : event == CS_CAMPAIGN_EVENT_SUBMIT ? 2 : 0);
-    bind_int (st, 6, now);
-    bind_text (st, 7, reason);
-    bind_int (st, 8, seq);
+    sq_bind_text (st, 3, cs_campaign_status_to_string (cs_campaign_event_target (event)));
+    sq_bind_int (st, 4, event == CS_CAMPAIGN_EVENT_APPROVE);
+    sq_bind_int (st, 5, event == CS_CAMPAIGN_EVENT_REJECT ? 1 : event == CS_CAMPAIGN_EVENT_SUBMIT ? 2 : 0);
+    sq_bind_int (st, 6, now);
+    sq_bind_text (st, 7, reason);
+    sq_bind_int (st, 8, seq);
     if (!run_update_1 (c, st, error))
       return NULL;
   }
@@ -2015,9 +1981,9 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
   action = g_strdup_printf ("campaign.%s", cs_campaign_event_to_string (event));
   detail = g_strdup_printf ("%s → %s", cs_campaign_status_to_string (from),
                             cs_campaign_status_to_string (to));
-  if (!audit_insert (c, actor_id, action, "campaign", campaign_id, reason, detail, now, error))
+  if (!sq_audit_insert (c, actor_id, action, "campaign", campaign_id, reason, detail, now, error))
     return NULL;
-  return load_campaign (c, campaign_id, error);
+  return sq_load_campaign (c, campaign_id, error);
 }
 
 static CsCampaign *
@@ -2027,9 +1993,9 @@ sqlite_campaign_transition (CsStoreConn *conn, const char *campaign_id, CsCampai
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, campaign_transition_txn (c, campaign_id, event, actor_id, reason, now,
+  return sq_txn_end_with (c, campaign_transition_txn (c, campaign_id, event, actor_id, reason, now,
                                                    error),
                        (GDestroyNotify) cs_campaign_free, error);
 }
@@ -2042,18 +2008,18 @@ campaign_set_image_txn (CsSqliteConn *c, const char *campaign_id, const char *im
   gint64 seq;
   int rc;
 
-  if (!bump_seq (c, &seq, error))
+  if (!sq_bump_seq (c, &seq, error))
     return NULL;
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_CAMPAIGN_SET_IMAGE, error);
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, campaign_id);
-    bind_text (st, 2, status_set_text (allowed, allowed_text, sizeof allowed_text));
-    bind_text (st, 3, image_url);
-    bind_int (st, 4, now);
-    bind_int (st, 5, seq);
+    sq_bind_text (st, 1, campaign_id);
+    sq_bind_text (st, 2, status_set_text (allowed, allowed_text, sizeof allowed_text));
+    sq_bind_text (st, 3, image_url);
+    sq_bind_int (st, 4, now);
+    sq_bind_int (st, 5, seq);
     rc = sqlite3_step (st);
   }
   return campaign_updated (c, rc, campaign_id, REFUSED_IMAGE, error);
@@ -2065,9 +2031,9 @@ sqlite_campaign_set_image (CsStoreConn *conn, const char *campaign_id, const cha
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, campaign_set_image_txn (c, campaign_id, image_url, allowed, now, error),
+  return sq_txn_end_with (c, campaign_set_image_txn (c, campaign_id, image_url, allowed, now, error),
                        (GDestroyNotify) cs_campaign_free, error);
 }
 
@@ -2259,21 +2225,21 @@ row_keys (sqlite3_stmt *st, CsCampaignSort sort, gint64 *keys)
   switch (sort)
     {
     case CS_SORT_TRENDING:
-      keys[0] = col_int (st, CC_TREND);
-      keys[1] = col_int (st, CC_FUNDED_BP);
-      keys[2] = col_int (st, CC_ROWID);
+      keys[0] = sq_col_int (st, CC_TREND);
+      keys[1] = sq_col_int (st, CC_FUNDED_BP);
+      keys[2] = sq_col_int (st, CC_ROWID);
       break;
     case CS_SORT_NEWEST:
-      keys[0] = col_int (st, CC_LISTED_AT);
-      keys[1] = col_int (st, CC_ROWID);
+      keys[0] = sq_col_int (st, CC_LISTED_AT);
+      keys[1] = sq_col_int (st, CC_ROWID);
       break;
     case CS_SORT_ENDING_SOON:
-      keys[0] = col_int (st, CC_END);
-      keys[1] = col_int (st, CC_ROWID);
+      keys[0] = sq_col_int (st, CC_END);
+      keys[1] = sq_col_int (st, CC_ROWID);
       break;
     case CS_SORT_MOST_FUNDED:
-      keys[0] = col_int (st, CC_FUNDED_BP);
-      keys[1] = col_int (st, CC_ROWID);
+      keys[0] = sq_col_int (st, CC_FUNDED_BP);
+      keys[1] = sq_col_int (st, CC_ROWID);
       break;
     case CS_SORT_RELEVANCE:
     default:
@@ -2290,12 +2256,12 @@ match_is_dense (CsSqliteConn *c, const char *match, gboolean *dense, GError **er
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, match);
-  bind_int (st, 2, SPARSE_MATCHES + 1);
+  sq_bind_text (st, 1, match);
+  sq_bind_int (st, 2, SPARSE_MATCHES + 1);
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
-  *dense = col_int (st, 0) > SPARSE_MATCHES;
+    return sq_db_fail (c, rc, error);
+  *dense = sq_col_int (st, 0) > SPARSE_MATCHES;
   return TRUE;
 }
 
@@ -2329,27 +2295,27 @@ campaign_list_read (CsSqliteConn *c, const CsCampaignQuery *q, const char *match
     }
 
   sql = list_sql (q, mode, cursor_keys != NULL);
-  st = shape_stmt (c, sql, error);
+  st = sq_shape_stmt (c, sql, error);
   if (st == NULL)
     return FALSE;
 
-  bind_named_text (st, ":match", match);
-  bind_named_text (st, ":viewer", q->viewer_id);
-  bind_named_text (st, ":category", q->category);
-  bind_named_text (st, ":creator", q->creator_id);
-  bind_named_int (st, ":now", q->now);
+  sq_bind_named_text (st, ":match", match);
+  sq_bind_named_text (st, ":viewer", q->viewer_id);
+  sq_bind_named_text (st, ":category", q->category);
+  sq_bind_named_text (st, ":creator", q->creator_id);
+  sq_bind_named_int (st, ":now", q->now);
   for (int s = 0; s < CS_CAMPAIGN_N_STATUSES; s++)
     if (q->statuses & CS_STATUS_BIT (s))
-      bind_named_text (st, status_names[s], cs_campaign_status_to_string ((CsCampaignStatus) s));
+      sq_bind_named_text (st, status_names[s], cs_campaign_status_to_string ((CsCampaignStatus) s));
   if (mode == MATCH_RANKED)
     {
-      bind_named_int (st, ":cap", RANK_CAP);
-      bind_named_int (st, ":offset", cursor_keys != NULL ? cursor_keys[0] : 0);
+      sq_bind_named_int (st, ":cap", RANK_CAP);
+      sq_bind_named_int (st, ":offset", cursor_keys != NULL ? cursor_keys[0] : 0);
     }
   else if (cursor_keys != NULL)
     for (guint i = 0; i < n_keys; i++)
-      bind_named_int (st, key_names[i], cursor_keys[i]);
-  bind_named_int (st, ":limit", (gint64) q->limit + 1);
+      sq_bind_named_int (st, key_names[i], cursor_keys[i]);
+  sq_bind_named_int (st, ":limit", (gint64) q->limit + 1);
 
   items = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
@@ -2364,7 +2330,7 @@ campaign_list_read (CsSqliteConn *c, const CsCampaignQuery *q, const char *match
         row_keys (st, q->sort, keys);
     }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
 
   if (has_more)
     {
@@ -2408,10 +2374,10 @@ sqlite_campaign_list (CsStoreConn *conn, const CsCampaignQuery *q, CsCampaignPag
     }
 
   /* A search may take two statements: one snapshot. */
-  if (match != NULL && !txn_begin (c, FALSE, error))
+  if (match != NULL && !sq_txn_begin (c, FALSE, error))
     return FALSE;
   ok = campaign_list_read (c, q, match, q->cursor != NULL ? keys : NULL, out, error);
-  if (match != NULL && !txn_end (c, ok, error))
+  if (match != NULL && !sq_txn_end (c, ok, error))
     {
       cs_campaign_page_clear (out);
       return FALSE;
@@ -2437,22 +2403,22 @@ campaign_touch (CsSqliteConn *c, const char *campaign_id, CsCampaignStatusSet al
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, campaign_id);
-    bind_text (st, 2, status_set_text (allowed, allowed_text, sizeof allowed_text));
-    bind_int (st, 3, now);
-    bind_int (st, 4, seq);
+    sq_bind_text (st, 1, campaign_id);
+    sq_bind_text (st, 2, status_set_text (allowed, allowed_text, sizeof allowed_text));
+    sq_bind_int (st, 3, now);
+    sq_bind_int (st, 4, seq);
     rc = sqlite3_step (st);
     if (rc == SQLITE_ROW)
       {
         if (creator_id != NULL)
-          *creator_id = col_dup (st, 0);
+          *creator_id = sq_col_dup (st, 0);
         if (published != NULL)
           *published = sqlite3_column_type (st, 1) != SQLITE_NULL;
         return TRUE;
       }
   }
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   return campaign_refused (c, campaign_id, refusal, error);
 }
 
@@ -2467,15 +2433,15 @@ tier_refused (CsSqliteConn *c, const char *campaign_id, const char *tier_id, gbo
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, tier_id);
-  bind_text (st, 2, campaign_id);
-  if (!step_found (c, st, "Reward", error))
+  sq_bind_text (st, 1, tier_id);
+  sq_bind_text (st, 2, campaign_id);
+  if (!sq_step_found (c, st, "Reward", error))
     return FALSE;
   if (quantity)
     {
       local = g_error_new (CS_ERROR, CS_ERROR_CONFLICT,
                            "The quantity cannot be lower than the %" G_GINT64_FORMAT
-                           " already claimed", col_int (st, 7));
+                           " already claimed", sq_col_int (st, 7));
       cs_error_add_field (local, "quantity_available", "is lower than the quantity already claimed");
     }
   else
@@ -2491,7 +2457,7 @@ tier_insert_txn (CsSqliteConn *c, const char *campaign_id, const CsRewardTier *t
 {
   gint64 seq;
 
-  if (!bump_seq (c, &seq, error) ||
+  if (!sq_bump_seq (c, &seq, error) ||
       !campaign_touch (c, campaign_id, allowed, REFUSED_TIER_ADD, now, seq, NULL, NULL, error))
     return NULL;
   return tier_insert (c, campaign_id, tier, now, error);
@@ -2503,9 +2469,9 @@ sqlite_tier_insert (CsStoreConn *conn, const char *campaign_id, const CsRewardTi
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, tier_insert_txn (c, campaign_id, tier, allowed, now, error),
+  return sq_txn_end_with (c, tier_insert_txn (c, campaign_id, tier, allowed, now, error),
                        (GDestroyNotify) cs_reward_tier_free, error);
 }
 
@@ -2517,7 +2483,7 @@ tier_update_txn (CsSqliteConn *c, const char *campaign_id, const char *tier_id,
   gint64 seq;
   int rc;
 
-  if (!bump_seq (c, &seq, error) ||
+  if (!sq_bump_seq (c, &seq, error) ||
       !campaign_touch (c, campaign_id, allowed, REFUSED_TIER_CHANGE, now, seq, NULL, NULL, error))
     return NULL;
   {
@@ -2525,27 +2491,27 @@ tier_update_txn (CsSqliteConn *c, const char *campaign_id, const char *tier_id,
 
     if (st == NULL)
       return NULL;
-    bind_text (st, 1, tier_id);
-    bind_text (st, 2, campaign_id);
-    bind_int (st, 3, patch->has_title);
-    bind_text (st, 4, patch->title);
-    bind_int (st, 5, patch->has_description);
-    bind_text (st, 6, patch->description != NULL ? patch->description : "");
-    bind_int (st, 7, patch->has_minimum_pledge);
-    bind_int (st, 8, patch->minimum_pledge);
-    bind_int (st, 9, patch->has_estimated_delivery_date);
-    bind_text (st, 10, patch->estimated_delivery_date);
-    bind_int (st, 11, patch->has_quantity_available);
+    sq_bind_text (st, 1, tier_id);
+    sq_bind_text (st, 2, campaign_id);
+    sq_bind_int (st, 3, patch->has_title);
+    sq_bind_text (st, 4, patch->title);
+    sq_bind_int (st, 5, patch->has_description);
+    sq_bind_text (st, 6, patch->description != NULL ? patch->description : "");
+    sq_bind_int (st, 7, patch->has_minimum_pledge);
+    sq_bind_int (st, 8, patch->minimum_pledge);
+    sq_bind_int (st, 9, patch->has_estimated_delivery_date);
+    sq_bind_text (st, 10, patch->estimated_delivery_date);
+    sq_bind_int (st, 11, patch->has_quantity_available);
     if (patch->quantity_available >= 0)
-      bind_int (st, 12, patch->quantity_available);
-    bind_int (st, 13, now);
+      sq_bind_int (st, 12, patch->quantity_available);
+    sq_bind_int (st, 13, now);
     rc = sqlite3_step (st);
     if (rc == SQLITE_ROW)
       return tier_from_row (st);
   }
   if (rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   tier_refused (c, campaign_id, tier_id, TRUE, error);
@@ -2559,9 +2525,9 @@ sqlite_tier_update (CsStoreConn *conn, const char *campaign_id, const char *tier
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return txn_end_with (c, tier_update_txn (c, campaign_id, tier_id, patch, allowed, now, error),
+  return sq_txn_end_with (c, tier_update_txn (c, campaign_id, tier_id, patch, allowed, now, error),
                        (GDestroyNotify) cs_reward_tier_free, error);
 }
 
@@ -2574,7 +2540,7 @@ tier_delete_txn (CsSqliteConn *c, const char *campaign_id, const char *tier_id,
   gint64 seq;
   int rc;
 
-  if (!bump_seq (c, &seq, error) ||
+  if (!sq_bump_seq (c, &seq, error) ||
       !campaign_touch (c, campaign_id, allowed, REFUSED_TIER_CHANGE, now, seq, &creator_id,
                        &published, error))
     return FALSE;
@@ -2583,12 +2549,12 @@ tier_delete_txn (CsSqliteConn *c, const char *campaign_id, const char *tier_id,
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, tier_id);
-    bind_text (st, 2, campaign_id);
+    sq_bind_text (st, 1, tier_id);
+    sq_bind_text (st, 2, campaign_id);
     rc = sqlite3_step (st);
   }
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   if (sqlite3_changes (c->db) == 0)
     return tier_refused (c, campaign_id, tier_id, FALSE, error);
   {
@@ -2596,14 +2562,14 @@ tier_delete_txn (CsSqliteConn *c, const char *campaign_id, const char *tier_id,
 
     if (st == NULL)
       return FALSE;
-    bind_int (st, 1, seq);
-    bind_text (st, 2, "reward_tier");
-    bind_text (st, 3, tier_id);
-    bind_text (st, 4, campaign_id);
-    bind_int (st, 5, now);
-    bind_text (st, 6, creator_id);
-    bind_int (st, 7, published ? 1 : 0);
-    if (!step_done (c, st, error))
+    sq_bind_int (st, 1, seq);
+    sq_bind_text (st, 2, "reward_tier");
+    sq_bind_text (st, 3, tier_id);
+    sq_bind_text (st, 4, campaign_id);
+    sq_bind_int (st, 5, now);
+    sq_bind_text (st, 6, creator_id);
+    sq_bind_int (st, 7, published ? 1 : 0);
+    if (!sq_step_done (c, st, error))
       return FALSE;
   }
   return TRUE;
@@ -2616,10 +2582,10 @@ sqlite_tier_delete (CsStoreConn *conn, const char *campaign_id, const char *tier
   CsSqliteConn *c = (CsSqliteConn *) conn;
   gboolean ok;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   ok = tier_delete_txn (c, campaign_id, tier_id, allowed, now, error);
-  return txn_end (c, ok, error);
+  return sq_txn_end (c, ok, error);
 }
 
 /* Updates */
@@ -2631,8 +2597,8 @@ check_campaign_exists (CsSqliteConn *c, const char *campaign_id, GError **error)
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, campaign_id);
-  return step_found (c, st, "Campaign", error);
+  sq_bind_text (st, 1, campaign_id);
+  return sq_step_found (c, st, "Campaign", error);
 }
 
 static gboolean
@@ -2646,14 +2612,14 @@ update_insert_txn (CsSqliteConn *c, const CsUpdate *update, GError **error)
   st = stmt (c, ST_UPDATE_INSERT, error);
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, update->id);
-  bind_text (st, 2, update->campaign_id);
-  bind_text (st, 3, update->author_id);
-  bind_text (st, 4, update->title);
-  bind_text (st, 5, update->content != NULL ? update->content : "");
+  sq_bind_text (st, 1, update->id);
+  sq_bind_text (st, 2, update->campaign_id);
+  sq_bind_text (st, 3, update->author_id);
+  sq_bind_text (st, 4, update->title);
+  sq_bind_text (st, 5, update->content != NULL ? update->content : "");
   /* The stored names are the schema's, independent of the API's. */
-  bind_text (st, 6, update->visibility == CS_UPDATE_PUBLIC ? "public" : "backers");
-  bind_int (st, 7, update->created_at);
+  sq_bind_text (st, 6, update->visibility == CS_UPDATE_PUBLIC ? "public" : "backers");
+  sq_bind_int (st, 7, update->created_at);
   rc = sqlite3_step (st);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     {
@@ -2661,7 +2627,7 @@ update_insert_txn (CsSqliteConn *c, const CsUpdate *update, GError **error)
       return FALSE;
     }
   if (rc != SQLITE_DONE)
-    return db_fail (c, rc, error);
+    return sq_db_fail (c, rc, error);
   return TRUE;
 }
 
@@ -2672,10 +2638,10 @@ sqlite_update_insert (CsStoreConn *conn, const CsUpdate *update, GError **error)
   CsUpdate *copy;
   gboolean ok;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return NULL;
   ok = update_insert_txn (c, update, error);
-  if (!txn_end (c, ok, error))
+  if (!sq_txn_end (c, ok, error))
     return NULL;
 
   copy = cs_update_new ();
@@ -2709,12 +2675,12 @@ read_time_page (CsSqliteConn *c, sqlite3_stmt *st, guint limit, int time_col, co
           break;
         }
       g_ptr_array_add (items, from_row (st));
-      keys[0] = col_int (st, time_col);
-      keys[1] = col_int (st, time_col + 1);
+      keys[0] = sq_col_int (st, time_col);
+      keys[1] = sq_col_int (st, time_col + 1);
     }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     {
-      db_fail (c, rc, error);
+      sq_db_fail (c, rc, error);
       return NULL;
     }
   if (has_more)
@@ -2750,12 +2716,12 @@ sqlite_update_list (CsStoreConn *conn, const char *campaign_id, const char *curs
   st = stmt (c, cursor != NULL ? ST_UPDATE_LIST_AFTER : ST_UPDATE_LIST, error);
   if (st == NULL)
     return NULL;
-  bind_text (st, 1, campaign_id);
-  bind_int (st, 2, (gint64) limit + 1);
+  sq_bind_text (st, 1, campaign_id);
+  sq_bind_int (st, 2, (gint64) limit + 1);
   if (cursor != NULL)
     {
-      bind_int (st, 3, after[0]);
-      bind_int (st, 4, after[1]);
+      sq_bind_int (st, 3, after[0]);
+      sq_bind_int (st, 4, after[1]);
     }
   return read_time_page (c, st, limit, 6, "updates", update_row,
                          (GDestroyNotify) cs_update_free, next_cursor, error);
@@ -2771,12 +2737,12 @@ sqlite_is_backer (CsStoreConn *conn, const char *campaign_id, const char *user_i
 
   if (st == NULL)
     return FALSE;
-  bind_text (st, 1, campaign_id);
-  bind_text (st, 2, user_id);
+  sq_bind_text (st, 1, campaign_id);
+  sq_bind_text (st, 2, user_id);
   rc = sqlite3_step (st);
   if (rc != SQLITE_ROW)
-    return db_fail (c, rc, error);
-  *is_backer = col_int (st, 0) != 0;
+    return sq_db_fail (c, rc, error);
+  *is_backer = sq_col_int (st, 0) != 0;
   return TRUE;
 }
 
@@ -2792,7 +2758,7 @@ dashboard_read (CsSqliteConn *c, const char *user_id, CsDashboard *out, GError *
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, user_id);
+    sq_bind_text (st, 1, user_id);
     if (!collect_campaigns (c, st, out->created, error))
       return FALSE;
   }
@@ -2801,24 +2767,24 @@ dashboard_read (CsSqliteConn *c, const char *user_id, CsDashboard *out, GError *
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, user_id);
+    sq_bind_text (st, 1, user_id);
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
       {
         CsBackedItem *item = g_new0 (CsBackedItem, 1);
-        const char *currency = col_text (st, CC_N + 2);
+        const char *currency = sq_col_text (st, CC_N + 2);
 
         item->campaign = campaign_from_row (st);
-        item->pledge_id = col_dup (st, CC_N);
-        item->amount = col_int (st, CC_N + 1);
+        item->pledge_id = sq_col_dup (st, CC_N);
+        item->amount = sq_col_int (st, CC_N + 1);
         g_strlcpy (item->currency, currency != NULL ? currency : "", sizeof item->currency);
-        item->pledge_status = col_dup (st, CC_N + 3);
-        item->reward_tier_id = col_dup (st, CC_N + 4);
-        item->reward_title = col_dup (st, CC_N + 5);
-        item->pledged_at = col_int (st, CC_N + 6);
+        item->pledge_status = sq_col_dup (st, CC_N + 3);
+        item->reward_tier_id = sq_col_dup (st, CC_N + 4);
+        item->reward_title = sq_col_dup (st, CC_N + 5);
+        item->pledged_at = sq_col_int (st, CC_N + 6);
         g_ptr_array_add (out->backed, item);
       }
     if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+      return sq_db_fail (c, rc, error);
   }
   return TRUE;
 }
@@ -2831,13 +2797,13 @@ sqlite_dashboard (CsStoreConn *conn, const char *user_id, CsDashboard *out, GErr
 
   out->created = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
   out->backed = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_backed_item_free);
-  if (!txn_begin (c, FALSE, error))
+  if (!sq_txn_begin (c, FALSE, error))
     {
       cs_dashboard_clear (out);
       return FALSE;
     }
   ok = dashboard_read (c, user_id, out, error);
-  if (!txn_end (c, ok, error))
+  if (!sq_txn_end (c, ok, error))
     {
       cs_dashboard_clear (out);
       return FALSE;
@@ -2861,8 +2827,8 @@ sync_read (CsSqliteConn *c, gint64 since, const char *viewer_id, gboolean staff,
       return FALSE;
     rc = sqlite3_step (st);
     if (rc != SQLITE_ROW)
-      return db_fail (c, rc, error);
-    counter = col_int (st, 0);
+      return sq_db_fail (c, rc, error);
+    counter = sq_col_int (st, 0);
   }
   if (since > counter)
     {
@@ -2878,10 +2844,10 @@ sync_read (CsSqliteConn *c, gint64 since, const char *viewer_id, gboolean staff,
 
     if (st == NULL)
       return FALSE;
-    bind_int (st, 1, since);
-    bind_text (st, 2, viewer_id);
-    bind_int (st, 3, staff ? 1 : 0);
-    bind_int (st, 4, (gint64) limit + 1);
+    sq_bind_int (st, 1, since);
+    sq_bind_text (st, 2, viewer_id);
+    sq_bind_int (st, 3, staff ? 1 : 0);
+    sq_bind_int (st, 4, (gint64) limit + 1);
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
       {
         if (out->campaigns->len == limit)
@@ -2890,10 +2856,10 @@ sync_read (CsSqliteConn *c, gint64 since, const char *viewer_id, gboolean staff,
             break;
           }
         g_ptr_array_add (out->campaigns, campaign_from_row (st));
-        upper = col_int (st, CC_CHANGE_SEQ);
+        upper = sq_col_int (st, CC_CHANGE_SEQ);
       }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+      return sq_db_fail (c, rc, error);
     /* A page that is not full covers everything up to now. */
     if (!out->has_more)
       upper = counter;
@@ -2906,22 +2872,22 @@ sync_read (CsSqliteConn *c, gint64 since, const char *viewer_id, gboolean staff,
 
     if (st == NULL)
       return FALSE;
-    bind_int (st, 1, since);
-    bind_int (st, 2, upper);
-    bind_text (st, 3, viewer_id);
-    bind_int (st, 4, staff ? 1 : 0);
+    sq_bind_int (st, 1, since);
+    sq_bind_int (st, 2, upper);
+    sq_bind_text (st, 3, viewer_id);
+    sq_bind_int (st, 4, staff ? 1 : 0);
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
       {
         CsTombstone *t = g_new0 (CsTombstone, 1);
 
-        t->type = col_dup (st, 0);
-        t->id = col_dup (st, 1);
-        t->campaign_id = col_dup (st, 2);
-        t->deleted_at = col_int (st, 3);
+        t->type = sq_col_dup (st, 0);
+        t->id = sq_col_dup (st, 1);
+        t->campaign_id = sq_col_dup (st, 2);
+        t->deleted_at = sq_col_int (st, 3);
         g_ptr_array_add (out->tombstones, t);
       }
     if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+      return sq_db_fail (c, rc, error);
   }
   out->next_cursor = cs_store_sync_cursor_encode (upper);
   return TRUE;
@@ -2942,13 +2908,13 @@ sqlite_sync (CsStoreConn *conn, const char *since, const char *viewer_id, gboole
     }
   out->campaigns = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
   out->tombstones = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_tombstone_free);
-  if (!txn_begin (c, FALSE, error))
+  if (!sq_txn_begin (c, FALSE, error))
     {
       cs_sync_page_clear (out);
       return FALSE;
     }
   ok = sync_read (c, since_seq, viewer_id, viewer_is_staff, limit, out, error);
-  if (!txn_end (c, ok, error))
+  if (!sq_txn_end (c, ok, error))
     {
       cs_sync_page_clear (out);
       return FALSE;
@@ -2964,10 +2930,10 @@ sqlite_refresh_trending (CsStoreConn *conn, gint64 now, GError **error)
   CsSqliteConn *c = (CsSqliteConn *) conn;
   gboolean ok;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   ok = run_at (c, ST_TRENDING, now, error);
-  return txn_end (c, ok, error);
+  return sq_txn_end (c, ok, error);
 }
 
 static gboolean
@@ -2977,11 +2943,11 @@ sqlite_purge_expired (CsStoreConn *conn, gint64 now, GError **error)
   static const StmtId purges[] = { ST_PURGE_RATE_LIMITS, ST_PURGE_REFRESH_TOKENS, ST_PURGE_SESSIONS };
   gboolean ok = TRUE;
 
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   for (guint i = 0; ok && i < G_N_ELEMENTS (purges); i++)
     ok = run_at (c, purges[i], now, error);
-  return txn_end (c, ok, error);
+  return sq_txn_end (c, ok, error);
 }
 
 static gboolean
@@ -2993,19 +2959,19 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
   gint64 seq;
   int rc;
 
-  if (!bump_seq (c, &seq, error))
+  if (!sq_bump_seq (c, &seq, error))
     return FALSE;
   {
     g_autoptr(CsStmtLease) st = stmt (c, ST_PLEDGE_CAMPAIGN, error);
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, campaign_id);
-    bind_int (st, 2, amount);
-    bind_int (st, 3, seq);
-    if (!step_found (c, st, "Campaign", error))
+    sq_bind_text (st, 1, campaign_id);
+    sq_bind_int (st, 2, amount);
+    sq_bind_int (st, 3, seq);
+    if (!sq_step_found (c, st, "Campaign", error))
       return FALSE;
-    g_strlcpy (currency, col_text (st, 0) != NULL ? col_text (st, 0) : "", sizeof currency);
+    g_strlcpy (currency, sq_col_text (st, 0) != NULL ? sq_col_text (st, 0) : "", sizeof currency);
   }
   if (tier_id != NULL)
     {
@@ -3013,10 +2979,10 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
 
       if (st == NULL)
         return FALSE;
-      bind_text (st, 1, tier_id);
-      bind_text (st, 2, campaign_id);
-      bind_int (st, 3, created_at);
-      if (!step_done (c, st, error))
+      sq_bind_text (st, 1, tier_id);
+      sq_bind_text (st, 2, campaign_id);
+      sq_bind_int (st, 3, created_at);
+      if (!sq_step_done (c, st, error))
         return FALSE;
       if (sqlite3_changes (c->db) == 0)
         {
@@ -3026,15 +2992,15 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
 
           if (get == NULL)
             return FALSE;
-          bind_text (get, 1, tier_id);
-          bind_text (get, 2, campaign_id);
+          sq_bind_text (get, 1, tier_id);
+          sq_bind_text (get, 2, campaign_id);
           rc = sqlite3_step (get);
           if (rc == SQLITE_DONE)
-            set_not_found (error, "Reward");
+            sq_set_not_found (error, "Reward");
           else if (rc == SQLITE_ROW)
             g_set_error_literal (error, CS_ERROR, CS_ERROR_CONFLICT, "This reward is sold out");
           else
-            db_fail (c, rc, error);
+            sq_db_fail (c, rc, error);
           return FALSE;
         }
     }
@@ -3043,14 +3009,14 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
 
     if (st == NULL)
       return FALSE;
-    bind_text (st, 1, pledge_id);
-    bind_text (st, 2, backer_id);
-    bind_text (st, 3, campaign_id);
-    bind_text (st, 4, tier_id);
-    bind_int (st, 5, amount);
-    bind_text (st, 6, currency);
-    bind_text (st, 7, status);
-    bind_int (st, 8, created_at);
+    sq_bind_text (st, 1, pledge_id);
+    sq_bind_text (st, 2, backer_id);
+    sq_bind_text (st, 3, campaign_id);
+    sq_bind_text (st, 4, tier_id);
+    sq_bind_int (st, 5, amount);
+    sq_bind_text (st, 6, currency);
+    sq_bind_text (st, 7, status);
+    sq_bind_int (st, 8, created_at);
     rc = sqlite3_step (st);
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
       {
@@ -3060,11 +3026,11 @@ demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id
       }
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
       {
-        set_not_found (error, "User");
+        sq_set_not_found (error, "User");
         return FALSE;
       }
     if (rc != SQLITE_DONE)
-      return db_fail (c, rc, error);
+      return sq_db_fail (c, rc, error);
   }
   return TRUE;
 }
@@ -3090,11 +3056,11 @@ sqlite_demo_pledge (CsStoreConn *conn, const char *pledge_id, const char *campai
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  if (!txn_begin (c, TRUE, error))
+  if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
   ok = demo_pledge_txn (c, pledge_id, campaign_id, backer_id, tier_id, amount, status,
                         created_at, error);
-  return txn_end (c, ok, error);
+  return sq_txn_end (c, ok, error);
 }
 
 /* Audit */
@@ -3115,11 +3081,11 @@ sqlite_audit_list (CsStoreConn *conn, const char *cursor, guint limit, char **ne
   st = stmt (c, cursor != NULL ? ST_AUDIT_LIST_AFTER : ST_AUDIT_LIST, error);
   if (st == NULL)
     return NULL;
-  bind_int (st, 1, (gint64) limit + 1);
+  sq_bind_int (st, 1, (gint64) limit + 1);
   if (cursor != NULL)
     {
-      bind_int (st, 2, after[0]);
-      bind_int (st, 3, after[1]);
+      sq_bind_int (st, 2, after[0]);
+      sq_bind_int (st, 3, after[1]);
     }
   return read_time_page (c, st, limit, 7, "audit", audit_row,
                          (GDestroyNotify) cs_audit_entry_free, next_cursor, error);

@@ -764,3 +764,331 @@ cs_store_audit_list (CsStoreConn *conn, const char *cursor, guint limit, char **
     cursor = NULL;
   return BACKEND (conn)->audit_list (conn, cursor, clamp_limit (limit), next_cursor, error);
 }
+
+/* ---- cs-store-money.h: plain dispatch (the backends check their inputs) ---- */
+
+gboolean
+cs_store_pledge_create (CsStoreConn *conn, const CsPledgeCreate *in, const CsIdempotency *idem, gint64 now, CsPledge **out, CsReplay *replay, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->pledge_create (conn, in, idem, now, out, replay, error);
+}
+
+CsPledge  *
+cs_store_pledge_get (CsStoreConn *conn, const char *pledge_id, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->pledge_get (conn, pledge_id, error);
+}
+
+GPtrArray *
+cs_store_pledge_list_for_backer (CsStoreConn *conn, const char *backer_id, const char *cursor, guint limit, char **next_cursor, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->pledge_list_for_backer (conn, backer_id, cursor, limit, next_cursor, error);
+}
+
+GPtrArray *
+cs_store_pledge_list_for_campaign (CsStoreConn *conn, const char *campaign_id, const char *cursor, guint limit, char **next_cursor, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->pledge_list_for_campaign (conn, campaign_id, cursor, limit, next_cursor, error);
+}
+
+CsPledge  *
+cs_store_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->pledge_change (conn, pledge_id, backer_id, change, now, progress, error);
+}
+
+CsPledge  *
+cs_store_pledge_cancel (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const char *job_id, gint64 now, CsCampaignProgress *progress, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->pledge_cancel (conn, pledge_id, backer_id, job_id, now, progress, error);
+}
+
+GPtrArray *
+cs_store_payment_jobs_claim (CsStoreConn *conn, const char *worker, gint64 now, gint64 lease, guint max, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->payment_jobs_claim (conn, worker, now, lease, max, error);
+}
+
+gboolean
+cs_store_payment_job_done (CsStoreConn *conn, const char *job_id, const char *gateway_ref, gint64 now, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->payment_job_done (conn, job_id, gateway_ref, now, error);
+}
+
+gboolean
+cs_store_payment_job_retry (CsStoreConn *conn, const char *job_id, gint64 next_attempt_at, const char *last_error, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->payment_job_retry (conn, job_id, next_attempt_at, last_error, error);
+}
+
+gboolean
+cs_store_payment_jobs_count (CsStoreConn *conn, gint64 *count, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->payment_jobs_count (conn, count, error);
+}
+
+gboolean
+cs_store_payment_event_apply (CsStoreConn *conn, const CsPaymentEvent *event, gint64 now, gboolean *duplicate, CsCampaignProgress *progress, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->payment_event_apply (conn, event, now, duplicate, progress, error);
+}
+
+gboolean
+cs_store_settle_due (CsStoreConn *conn, gint64 now, guint max, GPtrArray *settled, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->settle_due (conn, now, max, settled, error);
+}
+
+gboolean
+cs_store_expire_capture_failed (CsStoreConn *conn, gint64 now, GPtrArray *progress, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->expire_capture_failed (conn, now, progress, error);
+}
+
+gboolean
+cs_store_campaign_balance (CsStoreConn *conn, const char *campaign_id, CsBalance *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->campaign_balance (conn, campaign_id, out, error);
+}
+
+gboolean
+cs_store_withdrawal_create (CsStoreConn *conn, const CsWithdrawalCreate *in, const CsIdempotency *idem, gint64 now, CsWithdrawal **out, CsReplay *replay, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->withdrawal_create (conn, in, idem, now, out, replay, error);
+}
+
+GPtrArray *
+cs_store_withdrawal_list (CsStoreConn *conn, const char *creator_id, const char *cursor, guint limit, char **next_cursor, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->withdrawal_list (conn, creator_id, cursor, limit, next_cursor, error);
+}
+
+gboolean
+cs_store_check_books (CsStoreConn *conn, GPtrArray *violations, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->check_books (conn, violations, error);
+}
+
+gboolean
+cs_store_fee_settings_get (CsStoreConn *conn, CsFeeSettings *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->fee_settings_get (conn, out, error);
+}
+
+gboolean
+cs_store_fee_settings_put (CsStoreConn *conn, const CsFeeSettings *fees, const char *actor_id, gint64 now, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->fee_settings_put (conn, fees, actor_id, now, error);
+}
+
+gboolean
+cs_store_setting_get_int (CsStoreConn *conn, const char *key, gint64 def, gint64 *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->setting_get_int (conn, key, def, out, error);
+}
+
+gboolean
+cs_store_setting_set_int (CsStoreConn *conn, const char *key, gint64 value, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->setting_set_int (conn, key, value, error);
+}
+
+CsKycCheck *
+cs_store_kyc_submit (CsStoreConn *conn, const CsKycCheck *check, gint64 now, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->kyc_submit (conn, check, now, error);
+}
+
+CsKycCheck *
+cs_store_kyc_latest (CsStoreConn *conn, const char *user_id, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->kyc_latest (conn, user_id, error);
+}
+
+gboolean
+cs_store_user_kyc_status (CsStoreConn *conn, const char *user_id, CsKycStatus *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->user_kyc_status (conn, user_id, out, error);
+}
+
+CsKycCheck *
+cs_store_kyc_decide (CsStoreConn *conn, const char *kyc_id, CsKycStatus decision, const char *reason, const char *moderator_id, gint64 now, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->kyc_decide (conn, kyc_id, decision, reason, moderator_id, now, error);
+}
+
+GPtrArray  *
+cs_store_kyc_queue (CsStoreConn *conn, const char *cursor, guint limit, char **next_cursor, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->kyc_queue (conn, cursor, limit, next_cursor, error);
+}
+
+gboolean
+cs_store_sandbox_pm_insert (CsStoreConn *conn, const CsSandboxPaymentMethod *pm, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->sandbox_pm_insert (conn, pm, error);
+}
+
+gboolean
+cs_store_sandbox_pm_get (CsStoreConn *conn, const char *pm_id, CsSandboxPaymentMethod *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->sandbox_pm_get (conn, pm_id, out, error);
+}
+
+gboolean
+cs_store_sandbox_charge_get (CsStoreConn *conn, const char *charge_id, CsSandboxCharge *out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->sandbox_charge_get (conn, charge_id, out, error);
+}
+
+gboolean
+cs_store_sandbox_record (CsStoreConn *conn, const char *op_key, const CsSandboxCharge *charge, const CsOutboxMessage *event, gint64 now, gboolean *replayed, char **charge_id_out, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->sandbox_record (conn, op_key, charge, event, now, replayed, charge_id_out, error);
+}
+
+GPtrArray *
+cs_store_outbox_claim (CsStoreConn *conn, const char *worker, gint64 now, gint64 lease, guint max, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, NULL);
+  return BACKEND (conn)->outbox_claim (conn, worker, now, lease, max, error);
+}
+
+gboolean
+cs_store_outbox_delivered (CsStoreConn *conn, const char *message_id, gint64 now, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->outbox_delivered (conn, message_id, now, error);
+}
+
+gboolean
+cs_store_outbox_retry (CsStoreConn *conn, const char *message_id, gint64 next_attempt_at, const char *last_error, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->outbox_retry (conn, message_id, next_attempt_at, last_error, error);
+}
+
+gboolean
+cs_store_outbox_count (CsStoreConn *conn, gint64 *count, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->outbox_count (conn, count, error);
+}
+
+gboolean
+cs_store_webhook_seen (CsStoreConn *conn, const char *event_id, gint64 now, gboolean *is_new, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return BACKEND (conn)->webhook_seen (conn, event_id, now, is_new, error);
+}
+
+/* ---- cs-store-money.h: shared value types ---- */
+
+void
+cs_replay_clear (CsReplay *replay)
+{
+  g_clear_pointer (&replay->body, g_bytes_unref);
+  replay->replayed = FALSE;
+  replay->status = 0;
+}
+
+static const char * const payment_job_kinds[] = {
+  [CS_PAYMENT_JOB_AUTHORIZE] = "authorize",
+  [CS_PAYMENT_JOB_CAPTURE]   = "capture",
+  [CS_PAYMENT_JOB_VOID]      = "void",
+  [CS_PAYMENT_JOB_CHARGE]    = "charge",
+  [CS_PAYMENT_JOB_REFUND]    = "refund",
+  [CS_PAYMENT_JOB_PAYOUT]    = "payout",
+};
+
+const char *
+cs_payment_job_kind_to_string (CsPaymentJobKind kind)
+{
+  g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (payment_job_kinds), NULL);
+  return payment_job_kinds[kind];
+}
+
+void
+cs_payment_job_free (CsPaymentJob *job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->id);
+  g_free (job->pledge_id);
+  g_free (job->withdrawal_id);
+  g_free (job->charge_id);
+  g_free (job->payment_method_id);
+  g_free (job);
+}
+
+static const char * const payment_event_types[] = {
+  [CS_PAYMENT_EVENT_AUTHORIZED]           = "charge.authorized",
+  [CS_PAYMENT_EVENT_AUTHORIZATION_FAILED] = "charge.authorization_failed",
+  [CS_PAYMENT_EVENT_CAPTURED]             = "charge.captured",
+  [CS_PAYMENT_EVENT_CAPTURE_FAILED]       = "charge.capture_failed",
+  [CS_PAYMENT_EVENT_VOIDED]               = "charge.voided",
+  [CS_PAYMENT_EVENT_REFUNDED]             = "charge.refunded",
+  [CS_PAYMENT_EVENT_PAYOUT_PAID]          = "payout.paid",
+  [CS_PAYMENT_EVENT_PAYOUT_FAILED]        = "payout.failed",
+};
+
+const char *
+cs_payment_event_type_to_string (CsPaymentEventType type)
+{
+  g_return_val_if_fail ((guint) type < G_N_ELEMENTS (payment_event_types), NULL);
+  return payment_event_types[type];
+}
+
+gboolean
+cs_payment_event_type_from_string (const char *text, CsPaymentEventType *out)
+{
+  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (payment_event_types); i++)
+    if (strcmp (text, payment_event_types[i]) == 0)
+      {
+        *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+cs_outbox_message_free (CsOutboxMessage *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->id);
+  g_free (m->endpoint);
+  g_free (m->event_id);
+  g_free (m->body);
+  g_free (m);
+}

@@ -317,3 +317,5 @@ GPtrArray *cs_store_audit_list       (CsStoreConn *conn, const char *cursor, gui
                                       char **next_cursor, GError **error);
 
 G_END_DECLS
+
+#include "cs-store-money.h"

@@ -1,0 +1,1 @@
+/* cs-pledge.c: (being written) */

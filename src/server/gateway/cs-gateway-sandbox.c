@@ -1,0 +1,1 @@
+/* cs-gateway-sandbox.c: (being written) */

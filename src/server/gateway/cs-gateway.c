@@ -1,0 +1,1 @@
+/* cs-gateway.c: (being written) */

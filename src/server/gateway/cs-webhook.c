@@ -1,0 +1,1 @@
+/* cs-webhook.c: (being written) */

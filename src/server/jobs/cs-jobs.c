@@ -1,0 +1,1 @@
+/* cs-jobs.c: (being written) */

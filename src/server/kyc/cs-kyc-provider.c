@@ -1,0 +1,1 @@
+/* cs-kyc-provider.c: (being written) */

@@ -1,0 +1,1 @@
+/* cs-live.c: (being written) */

@@ -1,0 +1,1 @@
+/* cs-routes-money.c: (being written) */

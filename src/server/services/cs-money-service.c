@@ -1,0 +1,1 @@
+/* cs-money-service.c: (being written) */

@@ -1,0 +1,1 @@
+/* cs-pledge-service.c: (being written) */

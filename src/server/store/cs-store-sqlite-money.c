@@ -1,0 +1,1 @@
+/* cs-store-sqlite-money.c: (being written) */

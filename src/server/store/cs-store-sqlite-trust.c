@@ -1,0 +1,1 @@
+/* cs-store-sqlite-trust.c: (being written) */
