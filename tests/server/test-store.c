@@ -259,7 +259,7 @@ test_open_migrates (Fixture *f, gconstpointer data)
   g_autoptr(CsUser) user = NULL;
 
   g_assert_cmpstr (cs_store_kind (f->store), ==, "sqlite");
-  g_assert_cmpint (cs_store_schema_version (f->conn), ==, 1);
+  g_assert_cmpint (cs_store_schema_version (f->conn), ==, 3);
   g_assert_true (cs_store_ping (f->conn, &error));
   g_assert_no_error (error);
 
@@ -272,7 +272,7 @@ test_open_migrates (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->conn = cs_store_connect (f->store, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (cs_store_schema_version (f->conn), ==, 1);
+  g_assert_cmpint (cs_store_schema_version (f->conn), ==, 3);
   user = cs_store_user_get (f->conn, user_id, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (user->username, ==, "persisted");

@@ -112,4 +112,42 @@ gboolean     sq_audit_insert     (CsSqliteConn *c, const char *actor_id, const c
                                   const char *subject_type, const char *subject_id, const char *reason,
                                   const char *detail, gint64 now, GError **error);
 
+/* The SQLite implementations of cs-store-money.h (cs-store-sqlite-money.c
+ * and cs-store-sqlite-trust.c), named sqlite_<operation>. */
+gboolean sqlite_pledge_create (CsStoreConn *conn, const CsPledgeCreate *in, const CsIdempotency *idem, gint64 now, CsPledge **out, CsReplay *replay, GError **error);
+CsPledge  * sqlite_pledge_get (CsStoreConn *conn, const char *pledge_id, GError **error);
+GPtrArray * sqlite_pledge_list_for_backer (CsStoreConn *conn, const char *backer_id, const char *cursor, guint limit, char **next_cursor, GError **error);
+GPtrArray * sqlite_pledge_list_for_campaign (CsStoreConn *conn, const char *campaign_id, const char *cursor, guint limit, char **next_cursor, GError **error);
+CsPledge  * sqlite_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress, GError **error);
+CsPledge  * sqlite_pledge_cancel (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const char *job_id, gint64 now, CsCampaignProgress *progress, GError **error);
+GPtrArray * sqlite_payment_jobs_claim (CsStoreConn *conn, const char *worker, gint64 now, gint64 lease, guint max, GError **error);
+gboolean sqlite_payment_job_done (CsStoreConn *conn, const char *job_id, const char *gateway_ref, gint64 now, GError **error);
+gboolean sqlite_payment_job_retry (CsStoreConn *conn, const char *job_id, gint64 next_attempt_at, const char *last_error, GError **error);
+gboolean sqlite_payment_jobs_count (CsStoreConn *conn, gint64 *count, GError **error);
+gboolean sqlite_payment_event_apply (CsStoreConn *conn, const CsPaymentEvent *event, gint64 now, gboolean *duplicate, CsCampaignProgress *progress, GError **error);
+gboolean sqlite_settle_due (CsStoreConn *conn, gint64 now, guint max, GPtrArray *settled, GError **error);
+gboolean sqlite_expire_capture_failed (CsStoreConn *conn, gint64 now, GPtrArray *progress, GError **error);
+gboolean sqlite_campaign_balance (CsStoreConn *conn, const char *campaign_id, CsBalance *out, GError **error);
+gboolean sqlite_withdrawal_create (CsStoreConn *conn, const CsWithdrawalCreate *in, const CsIdempotency *idem, gint64 now, CsWithdrawal **out, CsReplay *replay, GError **error);
+GPtrArray * sqlite_withdrawal_list (CsStoreConn *conn, const char *creator_id, const char *cursor, guint limit, char **next_cursor, GError **error);
+gboolean sqlite_check_books (CsStoreConn *conn, GPtrArray *violations, GError **error);
+gboolean sqlite_fee_settings_get (CsStoreConn *conn, CsFeeSettings *out, GError **error);
+gboolean sqlite_fee_settings_put (CsStoreConn *conn, const CsFeeSettings *fees, const char *actor_id, gint64 now, GError **error);
+gboolean sqlite_setting_get_int (CsStoreConn *conn, const char *key, gint64 def, gint64 *out, GError **error);
+gboolean sqlite_setting_set_int (CsStoreConn *conn, const char *key, gint64 value, GError **error);
+CsKycCheck * sqlite_kyc_submit (CsStoreConn *conn, const CsKycCheck *check, gint64 now, GError **error);
+CsKycCheck * sqlite_kyc_latest (CsStoreConn *conn, const char *user_id, GError **error);
+gboolean sqlite_user_kyc_status (CsStoreConn *conn, const char *user_id, CsKycStatus *out, GError **error);
+CsKycCheck * sqlite_kyc_decide (CsStoreConn *conn, const char *kyc_id, CsKycStatus decision, const char *reason, const char *moderator_id, gint64 now, GError **error);
+GPtrArray  * sqlite_kyc_queue (CsStoreConn *conn, const char *cursor, guint limit, char **next_cursor, GError **error);
+gboolean sqlite_sandbox_pm_insert (CsStoreConn *conn, const CsSandboxPaymentMethod *pm, GError **error);
+gboolean sqlite_sandbox_pm_get (CsStoreConn *conn, const char *pm_id, CsSandboxPaymentMethod *out, GError **error);
+gboolean sqlite_sandbox_charge_get (CsStoreConn *conn, const char *charge_id, CsSandboxCharge *out, GError **error);
+gboolean sqlite_sandbox_record (CsStoreConn *conn, const char *op_key, const CsSandboxCharge *charge, const CsOutboxMessage *event, gint64 now, gboolean *replayed, char **charge_id_out, GError **error);
+GPtrArray * sqlite_outbox_claim (CsStoreConn *conn, const char *worker, gint64 now, gint64 lease, guint max, GError **error);
+gboolean sqlite_outbox_delivered (CsStoreConn *conn, const char *message_id, gint64 now, GError **error);
+gboolean sqlite_outbox_retry (CsStoreConn *conn, const char *message_id, gint64 next_attempt_at, const char *last_error, GError **error);
+gboolean sqlite_outbox_count (CsStoreConn *conn, gint64 *count, GError **error);
+gboolean sqlite_webhook_seen (CsStoreConn *conn, const char *event_id, gint64 now, gboolean *is_new, GError **error);
+
 G_END_DECLS
