@@ -37,6 +37,10 @@ cs_server_config_free (CsServerConfig *config)
   g_free (config->listen_host);
   g_free (config->media_dir);
   g_free (config->redis_url);
+  if (config->webhook_secret != NULL)
+    memset (config->webhook_secret, 0, strlen (config->webhook_secret));
+  g_free (config->webhook_secret);
+  g_free (config->webhook_url);
   g_free (config->tls_cert);
   g_free (config->tls_key);
   g_free (config);
@@ -119,6 +123,8 @@ static const KeySpec keys[] = {
   { "sandbox", KEY_BOOL, OFF (sandbox) },
   { "media-dir", KEY_STRING, OFF (media_dir) },
   { "redis", KEY_STRING, OFF (redis_url) },
+  { "webhook-secret", KEY_STRING, OFF (webhook_secret) },
+  { "webhook-url", KEY_STRING, OFF (webhook_url) },
   { "tls-cert", KEY_STRING, OFF (tls_cert) },
   { "tls-key", KEY_STRING, OFF (tls_key) },
   { "access-log", KEY_BOOL, OFF (access_log) },

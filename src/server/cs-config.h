@@ -21,6 +21,9 @@ typedef struct {
   gboolean       sandbox;            /* sandbox payment/KYC endpoints and test clock */
   char          *media_dir;          /* uploaded images */
   char          *redis_url;          /* NULL: single instance */
+  char          *webhook_secret;     /* HMAC key of the gateway's and KYC provider's webhooks;
+                                      * NULL: a random one per process (one instance only) */
+  char          *webhook_url;        /* base URL the providers call back (NULL: our own listener) */
   char          *tls_cert;           /* PEM paths, both or neither */
   char          *tls_key;
   gboolean       access_log;         /* one line per request on stderr */

@@ -571,6 +571,7 @@ server_cb (SoupServer        *soup,
 
       req.content_type = ct != NULL ? g_ascii_strdown (ct, -1) : NULL;
       req.idempotency_key = dup_header (hdrs, "Idempotency-Key");
+      req.webhook_signature = dup_header (hdrs, "CrowdSpark-Signature");
     }
   if (req.remote_addr == NULL && (req.route->flags & CS_ROUTE_OFFLOAD))
     req.remote_addr = g_strdup (soup_server_message_get_remote_host (msg));

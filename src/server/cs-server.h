@@ -17,6 +17,9 @@ struct _CsServerContext {
   CsMetrics      *metrics;
   gint64          started_at;
   volatile gint64 clock_offset;   /* seconds added to wall-clock time (sandbox test clock) */
+  struct _CsGateway *gateway;     /* the payment gateway, NULL when none is configured */
+  struct _CsJobs    *jobs;        /* background jobs: payments, webhooks, settlement */
+  char              *webhook_secret;  /* effective secret (config or random) */
 };
 
 /* now, as the server sees it */

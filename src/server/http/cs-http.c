@@ -40,6 +40,7 @@ cs_request_clear (CsRequest *req)
   g_clear_pointer (&req->content_type, g_free);
   g_clear_pointer (&req->if_none_match, g_free);
   g_clear_pointer (&req->idempotency_key, g_free);
+  g_clear_pointer (&req->webhook_signature, g_free);
   g_clear_pointer (&req->body, g_bytes_unref);
   g_clear_pointer (&req->json, json_node_unref);
   g_clear_pointer (&req->remote_addr, g_free);

@@ -50,6 +50,7 @@ typedef struct {
   char             *content_type;         /* media type only, lower case, no parameters */
   char             *if_none_match;
   char             *idempotency_key;
+  char             *webhook_signature;    /* CrowdSpark-Signature, on webhook routes */
   GBytes           *body;                 /* never NULL (maybe empty) */
   JsonNode         *json;                 /* the parsed body for CS_ROUTE_JSON routes */
   char             *remote_addr;

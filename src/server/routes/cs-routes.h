@@ -15,6 +15,7 @@ void cs_routes_auth_register     (CsRouter *router);
 void cs_routes_campaigns_register (CsRouter *router);
 void cs_routes_me_register       (CsRouter *router);
 void cs_routes_ops_register      (CsRouter *router);
+void cs_routes_money_register    (CsRouter *router);
 
 /* The service call context for @req. */
 void cs_call_init                (CsCall *call, const CsRequest *req);
