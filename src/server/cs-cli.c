@@ -55,6 +55,7 @@ static const char *commands_help =
   "  migrate      Create or upgrade the database schema\n"
   "  user-add     Create an account (password on standard input)\n"
   "  seed-demo    Fill the database with a believable demo platform\n"
+  "  check-books  Verify every money invariant (exit 0 only if all hold)\n"
   "\n"
   "Run “crowdspark-server COMMAND --help” for a command's options.";
 
@@ -260,6 +261,31 @@ cmd_seed_demo (CsServerConfig *config, GError **error)
   return 0;
 }
 
+/* Exit status 0 only when every invariant holds; otherwise 1, with one line
+ * per violation on standard output (3 when the check itself failed). */
+static int
+cmd_check_books (CsServerConfig *config, GError **error)
+{
+  g_autoptr(CsStore) store = cs_store_open (config->database_url, error);
+  g_autoptr(CsStoreConn) conn = NULL;
+  g_autoptr(GPtrArray) violations = g_ptr_array_new_with_free_func (g_free);
+
+  if (store == NULL)
+    return 3;
+  conn = cs_store_connect (store, error);
+  if (conn == NULL || !cs_store_check_books (conn, violations, error))
+    return 3;
+  for (guint i = 0; i < violations->len; i++)
+    g_print ("violation: %s\n", (const char *) g_ptr_array_index (violations, i));
+  if (violations->len > 0)
+    {
+      g_print ("The books do NOT balance: %u violation%s.\n", violations->len, violations->len == 1 ? "" : "s");
+      return 1;
+    }
+  g_print ("The books balance: every money invariant holds.\n");
+  return 0;
+}
+
 int
 cs_cli_main (int argc, char **argv)
 {
@@ -337,6 +363,8 @@ cs_cli_main (int argc, char **argv)
     status = cmd_user_add (config, &o, &error);
   else if (g_strcmp0 (command, "seed-demo") == 0)
     status = cmd_seed_demo (config, &error);
+  else if (g_strcmp0 (command, "check-books") == 0)
+    status = cmd_check_books (config, &error);
   else
     {
       g_printerr ("crowdspark-server: unknown command “%s”\n\n%s\n", command, commands_help);
