@@ -37,6 +37,7 @@ cs_test_server_new (void (*tweak) (CsServerConfig *config))
   ts->config->access_log = FALSE;
   ts->config->password_cost = CS_PASSWORD_COST_MINIMUM;
   ts->config->sandbox = TRUE;
+  ts->config->webhook_secret = g_strdup (CS_TEST_WEBHOOK_SECRET);
   if (tweak != NULL)
     tweak (ts->config);
 
@@ -280,11 +281,158 @@ cs_test_make_live (CsTestServer *ts, const char *campaign_id, const char *creato
 {
   g_autofree char *submit = g_strconcat ("/api/v1/campaigns/", campaign_id, "/submit", NULL);
   g_autofree char *approve = g_strconcat ("/api/v1/admin/campaigns/", campaign_id, "/approve", NULL);
-  g_autoptr(CsTestResponse) r1 = cs_test_request (ts, "POST", submit, creator_token, NULL);
+  g_autoptr(CsTestResponse) r1 = NULL;
   g_autoptr(CsTestResponse) r2 = NULL;
 
+  /* only identity-verified creators may submit */
+  cs_test_verify_identity (ts, creator_token);
+  r1 = cs_test_request (ts, "POST", submit, creator_token, NULL);
   g_assert_cmpuint (r1->status, ==, 200);
   r2 = cs_test_request (ts, "POST", approve, moderator_token, NULL);
   g_assert_cmpuint (r2->status, ==, 200);
   g_assert_cmpstr (cs_test_string (r2, "status"), ==, "live");
+}
+
+/* ---- the money path -------------------------------------------------------- */
+
+gboolean
+cs_test_wait_for (CsTestServer *ts, CsTestCondition condition, gpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gulong pause = 2000;
+
+  /* The server's job thread works asynchronously (gateway, webhooks); we
+   * observe its effect through the API until it shows, with a deadline. */
+  while (!condition (ts, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_usleep (pause);
+      pause = MIN (pause * 2, 50000);
+    }
+  return TRUE;
+}
+
+typedef struct {
+  const char *token;
+  const char *path;
+  const char *member;
+  const char *value;
+  char       *last;
+} FieldWait;
+
+static gboolean
+field_equals (CsTestServer *ts, gpointer data)
+{
+  FieldWait *fw = data;
+  g_autoptr(CsTestResponse) resp = cs_test_request (ts, "GET", fw->path, fw->token, NULL);
+
+  if (resp->status != 200)
+    g_error ("GET %s: %u", fw->path, resp->status);
+  g_free (fw->last);
+  fw->last = g_strdup (cs_test_string (resp, fw->member));
+  return g_strcmp0 (fw->last, fw->value) == 0;
+}
+
+void
+cs_test_wait_field (CsTestServer *ts, const char *token, const char *path, const char *member,
+                    const char *value)
+{
+  FieldWait fw = { token, path, member, value, NULL };
+
+  if (!cs_test_wait_for (ts, field_equals, &fw))
+    g_error ("GET %s: %s stayed “%s”, expected “%s”", path, member, fw.last, value);
+  g_free (fw.last);
+}
+
+void
+cs_test_verify_identity (CsTestServer *ts, const char *token)
+{
+  g_autoptr(CsTestResponse) state = cs_test_request (ts, "GET", "/api/v1/me/kyc", token, NULL);
+  g_autoptr(CsTestResponse) resp = NULL;
+
+  g_assert_cmpuint (state->status, ==, 200);
+  if (g_strcmp0 (cs_test_string (state, "status"), "verified") == 0)
+    return;
+  resp = cs_test_request (ts, "POST", "/api/v1/me/kyc", token,
+                          "{\"full_name\": \"Test Creator\", \"country\": \"NL\", "
+                          "\"document_type\": \"passport\", \"document_number\": \"NX1234567\"}");
+  if (resp->status != 202)
+    g_error ("POST /me/kyc: %u %.*s", resp->status,
+             (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+  cs_test_wait_field (ts, token, "/api/v1/me/kyc", "status", "verified");
+}
+
+char *
+cs_test_card (CsTestServer *ts, const char *number)
+{
+  g_autofree char *body = g_strdup_printf ("{\"card_number\": \"%s\", \"exp_month\": 12, "
+                                           "\"exp_year\": 2099, \"cvc\": \"123\"}", number);
+  g_autoptr(CsTestResponse) resp = cs_test_request (ts, "POST", "/api/v1/sandbox/gateway/payment_methods",
+                                                    NULL, body);
+
+  if (resp->status != 201)
+    g_error ("tokenise: %u %.*s", resp->status,
+             (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+  return g_strdup (cs_test_string (resp, "id"));
+}
+
+CsTestResponse *
+cs_test_pledge (CsTestServer *ts, const char *token, const char *campaign_id, gint64 amount,
+                const char *tier_id, const char *payment_method, const char *idempotency_key)
+{
+  g_autofree char *path = g_strconcat ("/api/v1/campaigns/", campaign_id, "/pledges", NULL);
+  g_autofree char *tier = tier_id != NULL ? g_strdup_printf (", \"reward_tier_id\": \"%s\"", tier_id)
+                                          : g_strdup ("");
+  g_autofree char *body = g_strdup_printf ("{\"amount\": %" G_GINT64_FORMAT "%s, \"payment_method\": \"%s\"}",
+                                           amount, tier, payment_method);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autofree char *key = idempotency_key != NULL ? g_strdup (idempotency_key) : g_uuid_string_random ();
+
+  return cs_test_request_full (ts, "POST", path, token, "application/json", bytes,
+                               "Idempotency-Key", key, NULL);
+}
+
+void
+cs_test_advance_clock (CsTestServer *ts, const char *admin_token, gint64 seconds)
+{
+  g_autofree char *body = g_strdup_printf ("{\"advance_seconds\": %" G_GINT64_FORMAT "}", seconds);
+  g_autoptr(CsTestResponse) resp = cs_test_request (ts, "POST", "/api/v1/sandbox/clock", admin_token, body);
+
+  if (resp->status != 200)
+    g_error ("clock: %u %.*s", resp->status,
+             (int) g_bytes_get_size (resp->body), (const char *) g_bytes_get_data (resp->body, NULL));
+}
+
+static gboolean
+jobs_idle (CsTestServer *ts, gpointer data)
+{
+  CsStoreConn *conn = data;
+  g_autoptr(GError) error = NULL;
+  gint64 jobs = -1, messages = -1;
+
+  if (!cs_store_payment_jobs_count (conn, &jobs, &error) || !cs_store_outbox_count (conn, &messages, &error))
+    g_error ("counting queued work: %s", error->message);
+  return jobs == 0 && messages == 0;
+}
+
+void
+cs_test_assert_books (CsTestServer *ts)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsStore) store = cs_store_open (ts->config->database_url, &error);
+  g_autoptr(CsStoreConn) conn = NULL;
+  g_autoptr(GPtrArray) violations = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_no_error (error);
+  conn = cs_store_connect (store, &error);
+  g_assert_no_error (error);
+  /* settle first: no gateway call or webhook still on its way */
+  if (!cs_test_wait_for (ts, jobs_idle, conn))
+    g_error ("payment jobs or webhooks still queued after 30 s");
+  g_assert_true (cs_store_check_books (conn, violations, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < violations->len; i++)
+    g_printerr ("books: %s\n", (const char *) g_ptr_array_index (violations, i));
+  g_assert_cmpuint (violations->len, ==, 0);
 }

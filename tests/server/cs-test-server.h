@@ -55,6 +55,30 @@ char           *cs_test_create_campaign  (CsTestServer *ts, const char *token, c
 void            cs_test_make_live        (CsTestServer *ts, const char *campaign_id, const char *creator_token,
                                           const char *moderator_token);
 
+/* ---- the money path (the server runs with --sandbox) ---- */
+
+/* The webhook secret of every test server. */
+#define CS_TEST_WEBHOOK_SECRET "test-webhook-secret-0123456789"
+
+typedef gboolean (*CsTestCondition) (CsTestServer *ts, gpointer data);
+/* Polls @condition until it holds (TRUE) or 30 s pass (FALSE). */
+gboolean        cs_test_wait_for         (CsTestServer *ts, CsTestCondition condition, gpointer data);
+/* Waits until GET @path answers 200 with string @member == @value (aborts after 30 s). */
+void            cs_test_wait_field       (CsTestServer *ts, const char *token, const char *path,
+                                          const char *member, const char *value);
+/* POST /me/kyc with a document the sandbox verifies, and waits for "verified". */
+void            cs_test_verify_identity  (CsTestServer *ts, const char *token);
+/* A sandbox payment method (pm_…) for a test card number. */
+char           *cs_test_card             (CsTestServer *ts, const char *number);
+/* POST /campaigns/{id}/pledges; a random Idempotency-Key when @idempotency_key is NULL. */
+CsTestResponse *cs_test_pledge           (CsTestServer *ts, const char *token, const char *campaign_id,
+                                          gint64 amount, const char *tier_id, const char *payment_method,
+                                          const char *idempotency_key);
+void            cs_test_advance_clock    (CsTestServer *ts, const char *admin_token, gint64 seconds);
+/* Waits until no payment job or webhook is queued, then asserts that
+ * cs_store_check_books() finds no violation. */
+void            cs_test_assert_books     (CsTestServer *ts);
+
 /* Initialises the test framework with the environment every server test wants. */
 void            cs_test_init             (int *argc, char ***argv);
 
