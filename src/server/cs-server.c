@@ -31,6 +31,7 @@
 #include "cs-routes.h"
 #include "cs-auth-service.h"
 #include "cs-response-cache.h"
+#include "cs-live.h"
 
 typedef struct _LoopThread LoopThread;
 
@@ -45,6 +46,7 @@ struct _LoopThread {
   CsStoreConn  *conn;
   CsResponseCache *cache;
   GHashTable   *watches;     /* GSocket* → ConnWatch*: see "idle connections" below */
+  CsLiveLoop   *live;        /* this loop's WebSocket subscribers */
   guint64       seq;
   GError       *start_error;
 };
@@ -695,6 +697,7 @@ loop_thread_main (gpointer data)
       g_signal_connect (lt->soup, "request-finished", G_CALLBACK (request_ended_cb), lt);
       g_signal_connect (lt->soup, "request-aborted", G_CALLBACK (request_ended_cb), lt);
       soup_server_add_handler (lt->soup, NULL, server_cb, lt, NULL);
+      lt->live = cs_live_attach_loop (server->ctx.live, lt->soup, &server->ctx, lt->conn);
       soup_server_listen_socket (lt->soup, lt->listener, options, &error);
     }
 
@@ -706,6 +709,7 @@ loop_thread_main (gpointer data)
 
   if (error == NULL)
     g_main_loop_run (lt->loop);
+  g_clear_pointer (&lt->live, cs_live_detach_loop);   /* if disconnect_cb did not */
 
   /* Let the closed connections finish their business, then free them. */
   while (g_main_context_iteration (lt->context, FALSE))
@@ -781,6 +785,7 @@ cs_server_new (CsServerConfig *config, GError **error)
   server->ctx.router = cs_router_new ();
   cs_routes_register (server->ctx.router);
   server->ctx.metrics = cs_metrics_new (server->ctx.router);
+  server->ctx.live = cs_live_new ();
   return g_steal_pointer (&server);
 }
 
@@ -885,7 +890,8 @@ disconnect_cb (gpointer data)
   LoopThread *lt = data;
 
   /* Closes the listening socket and every client connection (libsoup 3),
-   * then lets the thread wind down. */
+   * then lets the thread wind down.  WebSockets first, with 1001. */
+  g_clear_pointer (&lt->live, cs_live_detach_loop);
   if (lt->soup != NULL)
     soup_server_disconnect (lt->soup);
   g_main_loop_quit (lt->loop);
@@ -957,6 +963,7 @@ cs_server_free (CsServer *server)
     cs_store_conn_free (conn);
   g_async_queue_unref (server->idle_conns);
   cs_metrics_free (server->ctx.metrics);
+  cs_live_free (server->ctx.live);
   cs_router_free (server->ctx.router);
   cs_store_free (server->ctx.store);
   g_free (server->url);

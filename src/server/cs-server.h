@@ -19,6 +19,7 @@ struct _CsServerContext {
   volatile gint64 clock_offset;   /* seconds added to wall-clock time (sandbox test clock) */
   struct _CsGateway *gateway;     /* the payment gateway, NULL when none is configured */
   struct _CsJobs    *jobs;        /* background jobs: payments, webhooks, settlement */
+  struct _CsLive    *live;        /* WebSocket subscribers of GET /api/v1/live (cs-live.h) */
   char              *webhook_secret;  /* effective secret (config or random) */
 };
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libsoup/soup.h>
 #include "cs-store.h"
 
 G_BEGIN_DECLS
@@ -30,6 +31,21 @@ void     cs_live_publish_json      (CsLive *live, const char *campaign_id, const
                                     const char *json);
 /* Number of open subscriber connections (metrics, tests). */
 guint    cs_live_n_connections     (CsLive *live);
+
+/* ---- For cs-server.c: one CsLiveLoop per event-loop thread ----------------
+ * Each loop keeps its own subscribers and sends to them itself; publishers
+ * only hand events over (under a short lock) and wake the loop up. */
+typedef struct _CsLiveLoop CsLiveLoop;
+struct _CsServerContext;
+
+/* On the loop thread, before it listens: serves GET /api/v1/live on @soup
+ * (the bearer token is checked inline on @conn, the loop's connection). */
+CsLiveLoop *cs_live_attach_loop    (CsLive *live, SoupServer *soup, struct _CsServerContext *ctx,
+                                    CsStoreConn *conn);
+/* On the loop thread once its main loop has stopped, before the SoupServer
+ * goes: closes the loop's WebSockets (1001) and forgets them.  The thread
+ * must iterate its context afterwards so that the closes complete. */
+void        cs_live_detach_loop    (CsLiveLoop *loop);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsLive, cs_live_free)
 

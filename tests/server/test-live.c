@@ -1,0 +1,689 @@
+/* test-live.c: GET /api/v1/live on a real server, with libsoup WebSocket
+ * clients (and one raw TCP client that stops reading).  Every wait runs the
+ * test's main loop until an event arrives or a deadline passes. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include "cs-test-server.h"
+#include "cs-live.h"
+
+#define WAIT_SECONDS 15
+
+/* ---- waiting ------------------------------------------------------------------ */
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the default context until @cond holds; fails after WAIT_SECONDS.
+ * A 10 ms tick lets conditions that change on the server's threads be seen. */
+static void
+wait_until (Condition cond, gpointer data, const char *what)
+{
+  gboolean expired = FALSE;
+  guint deadline = g_timeout_add_seconds (WAIT_SECONDS, flag_cb, &expired);
+  guint tick = g_timeout_add (10, tick_cb, NULL);
+
+  while (!cond (data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  if (expired)
+    g_error ("timed out waiting for %s", what);
+  g_source_remove (deadline);
+}
+
+/* ---- a libsoup WebSocket client ------------------------------------------------ */
+
+typedef struct {
+  SoupWebsocketConnection *conn;
+  GPtrArray               *frames;    /* JsonNode* */
+  guint                    next;      /* first frame not yet looked at */
+  gboolean                 closed;
+  /* while connecting */
+  gboolean                 done;
+  GError                  *error;
+} Client;
+
+static void
+client_message_cb (SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer data)
+{
+  Client *c = data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  json_parser_load_from_data (parser, g_bytes_get_data (message, NULL), g_bytes_get_size (message), &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  g_ptr_array_add (c->frames, json_node_ref (json_parser_get_root (parser)));
+}
+
+static void
+client_closed_cb (SoupWebsocketConnection *conn, gpointer data)
+{
+  ((Client *) data)->closed = TRUE;
+}
+
+static void
+client_connected_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Client *c = data;
+
+  c->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &c->error);
+  c->done = TRUE;
+}
+
+static gboolean
+client_done (gpointer data)
+{
+  return ((Client *) data)->done;
+}
+
+static void
+client_free (Client *c)
+{
+  if (c == NULL)
+    return;
+  if (c->conn != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (c->conn, c);
+      if (soup_websocket_connection_get_state (c->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_object_unref (c->conn);
+    }
+  g_ptr_array_unref (c->frames);
+  g_clear_error (&c->error);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
+
+/* Connects to /api/v1/live@query with an optional bearer @token.  On a
+ * refused handshake returns the client with ->error set and *status. */
+static Client *
+client_connect (CsTestServer *ts, const char *token, const char *query, guint *status)
+{
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/api/v1/live%s", cs_server_get_port (ts->server),
+                                          query != NULL ? query : "");
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  Client *c = g_new0 (Client, 1);
+
+  c->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  if (token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+  soup_session_websocket_connect_async (ts->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        client_connected_cb, c);
+  wait_until (client_done, c, "the WebSocket handshake");
+  if (status != NULL)
+    *status = soup_message_get_status (msg);
+  if (c->conn != NULL)
+    {
+      g_signal_connect (c->conn, "message", G_CALLBACK (client_message_cb), c);
+      g_signal_connect (c->conn, "closed", G_CALLBACK (client_closed_cb), c);
+    }
+  else
+    {
+      /* Refused: the problem's type is in the response headers. */
+      const char *ctype = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+
+      g_assert_cmpstr (ctype, ==, "application/problem+json");
+    }
+  return c;
+}
+
+static Client *
+client_open (CsTestServer *ts, const char *token)
+{
+  Client *c = client_connect (ts, token, NULL, NULL);
+
+  g_assert_no_error (c->error);
+  g_assert_nonnull (c->conn);
+  return c;
+}
+
+static gboolean
+client_has_frame (gpointer data)
+{
+  Client *c = data;
+
+  return c->next < c->frames->len;
+}
+
+/* The next frame from the server (waits for it). */
+static JsonObject *
+client_next (Client *c)
+{
+  wait_until (client_has_frame, c, "a frame from the server");
+  return json_node_get_object (g_ptr_array_index (c->frames, c->next++));
+}
+
+static void
+client_send (Client *c, const char *text)
+{
+  soup_websocket_connection_send_text (c->conn, text);
+}
+
+static void
+assert_ids (JsonObject *frame, const char *type, const char *first_id, guint n)
+{
+  JsonArray *ids;
+
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, type);
+  ids = json_object_get_array_member (frame, "campaign_ids");
+  g_assert_nonnull (ids);
+  g_assert_cmpuint (json_array_get_length (ids), ==, n);
+  g_assert_cmpstr (json_array_get_string_element (ids, 0), ==, first_id);
+}
+
+static void
+client_subscribe (Client *c, const char *campaign_id)
+{
+  g_autofree char *text = g_strdup_printf ("{\"type\": \"subscribe\", \"campaign_ids\": [\"%s\"]}", campaign_id);
+
+  client_send (c, text);
+  assert_ids (client_next (c), "subscribed", campaign_id, 1);
+}
+
+static CsLive *
+hub (CsTestServer *ts)
+{
+  return cs_server_get_context (ts->server)->live;
+}
+
+static void
+progress (CsCampaignProgress *p, const char *campaign_id, gint64 amount, gint64 backers)
+{
+  memset (p, 0, sizeof *p);
+  g_strlcpy (p->campaign_id, campaign_id, sizeof p->campaign_id);
+  p->current_amount = amount;
+  p->backer_count = backers;
+  p->goal_amount = 500000;
+  g_strlcpy (p->currency, "EUR", sizeof p->currency);
+  p->status = CS_CAMPAIGN_LIVE;
+}
+
+static void
+publish (CsTestServer *ts, const char *campaign_id, gint64 amount, gint64 backers)
+{
+  CsCampaignProgress p;
+
+  progress (&p, campaign_id, amount, backers);
+  cs_live_publish_progress (hub (ts), &p);
+}
+
+typedef struct {
+  CsTestServer *ts;
+  guint         n;
+} ConnectionCount;
+
+static gboolean
+connections_are (gpointer data)
+{
+  ConnectionCount *cc = data;
+
+  return cs_live_n_connections (hub (cc->ts)) == cc->n;
+}
+
+static void
+wait_connections (CsTestServer *ts, guint n)
+{
+  ConnectionCount cc = { ts, n };
+
+  wait_until (connections_are, &cc, "the server's count of live connections");
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+typedef struct {
+  CsTestServer *ts;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->ts = cs_test_server_new (NULL);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  cs_test_server_free (f->ts);
+}
+
+static void
+test_progress_reaches_subscribers (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) a = client_open (ts, NULL);
+  g_autoptr(Client) b = client_open (ts, NULL);
+  JsonObject *frame;
+
+  wait_connections (ts, 2);
+  client_subscribe (a, "cmp_alpha");
+  client_subscribe (b, "cmp_beta");
+
+  publish (ts, "cmp_alpha", 12345, 7);
+  frame = client_next (a);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "campaign.progress");
+  g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, "cmp_alpha");
+  g_assert_cmpint (json_object_get_int_member (frame, "current_amount"), ==, 12345);
+  g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (frame, "goal_amount"), ==, 500000);
+  g_assert_cmpstr (json_object_get_string_member (frame, "currency"), ==, "EUR");
+  g_assert_cmpstr (json_object_get_string_member (frame, "status"), ==, "live");
+  /* Money is an integer, never a float. */
+  g_assert_cmpint (json_node_get_value_type (json_object_get_member (frame, "current_amount")), ==, G_TYPE_INT64);
+
+  /* b follows another campaign: its next frame is its own, not alpha's. */
+  publish (ts, "cmp_beta", 99, 1);
+  frame = client_next (b);
+  g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, "cmp_beta");
+  g_assert_cmpint (json_object_get_int_member (frame, "current_amount"), ==, 99);
+  g_assert_cmpuint (a->next, ==, a->frames->len);
+
+  /* Custom events reach the campaign's subscribers too. */
+  cs_live_publish_json (hub (ts), "cmp_beta", NULL, "{\"type\": \"update.posted\", \"campaign_id\": \"cmp_beta\"}");
+  frame = client_next (b);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "update.posted");
+}
+
+static void
+test_coalescing (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) c = client_open (ts, NULL);
+  guint n_progress = 0;
+  JsonObject *frame;
+
+  client_subscribe (c, "cmp_hot");
+  for (gint i = 1; i <= 50; i++)
+    publish (ts, "cmp_hot", i * 100, i);
+
+  /* Whatever is coalesced, the last state arrives. */
+  do
+    {
+      frame = client_next (c);
+      g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "campaign.progress");
+      n_progress++;
+    }
+  while (json_object_get_int_member (frame, "current_amount") != 5000);
+  g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 50);
+  g_test_message ("50 states published, %u delivered", n_progress);
+  g_assert_cmpuint (n_progress, <=, 5);
+
+  /* Nothing older trails behind the final state: the next frame is a marker. */
+  cs_live_publish_json (hub (ts), "cmp_hot", NULL, "{\"type\": \"marker\"}");
+  frame = client_next (c);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "marker");
+
+  /* After a quiet window a new state goes out again. */
+  publish (ts, "cmp_hot", 777, 51);
+  frame = client_next (c);
+  g_assert_cmpint (json_object_get_int_member (frame, "current_amount"), ==, 777);
+}
+
+typedef struct {
+  CsTestServer *ts;
+  gint          i;
+  gint          n;
+} Ticker;
+
+static gboolean
+publish_tick_cb (gpointer data)
+{
+  Ticker *t = data;
+
+  t->i++;
+  publish (t->ts, "cmp_steady", t->i * 10, t->i);
+  return t->i < t->n ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* A steady stream of states (one every 5 ms) is thinned to at most one per
+ * 200 ms, measured against the stream's real duration. */
+static void
+test_rate_limit (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) c = client_open (ts, NULL);
+  Ticker t = { ts, 0, 100 };
+  guint n_progress = 0;
+  gint64 t0, elapsed;
+  JsonObject *frame;
+
+  client_subscribe (c, "cmp_steady");
+  t0 = g_get_monotonic_time ();
+  g_timeout_add (5, publish_tick_cb, &t);
+  do
+    {
+      frame = client_next (c);
+      n_progress++;
+    }
+  while (json_object_get_int_member (frame, "current_amount") != 1000);
+  elapsed = g_get_monotonic_time () - t0;
+  g_test_message ("100 states over %" G_GINT64_FORMAT " ms, %u delivered", elapsed / 1000, n_progress);
+  g_assert_cmpint (t.i, ==, 100);
+  g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 100);
+  g_assert_cmpuint (n_progress, >=, 2);
+  g_assert_cmpuint (n_progress, <=, 2 + elapsed / 200000);
+}
+
+static void
+test_unsubscribe (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) c = client_open (ts, NULL);
+  JsonObject *frame;
+
+  client_send (c, "{\"type\": \"subscribe\", \"campaign_ids\": [\"cmp_one\", \"cmp_two\", \"cmp_one\"]}");
+  assert_ids (client_next (c), "subscribed", "cmp_one", 3);
+  client_send (c, "{\"type\": \"unsubscribe\", \"campaign_ids\": [\"cmp_one\"]}");
+  assert_ids (client_next (c), "unsubscribed", "cmp_one", 1);
+
+  /* one's event would come first (same loop, same order) if it were still routed here. */
+  publish (ts, "cmp_one", 1, 1);
+  publish (ts, "cmp_two", 2, 2);
+  frame = client_next (c);
+  g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, "cmp_two");
+
+  /* Unsubscribing from what one does not follow is harmless. */
+  client_send (c, "{\"type\": \"unsubscribe\", \"campaign_ids\": [\"cmp_never\"]}");
+  assert_ids (client_next (c), "unsubscribed", "cmp_never", 1);
+}
+
+static void
+assert_error_frame (Client *c, const char *text, const char *field)
+{
+  JsonObject *frame;
+
+  client_send (c, text);
+  frame = client_next (c);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "error");
+  g_assert_nonnull (json_object_get_string_member (frame, "detail"));
+  if (field != NULL)
+    {
+      JsonObject *errors = json_object_get_object_member (frame, "errors");
+
+      g_assert_nonnull (errors);
+      if (!json_object_has_member (errors, field))
+        g_error ("expected an error for %s after sending %s", field, text);
+    }
+}
+
+static void
+test_bad_frames (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) c = client_open (ts, NULL);
+  g_autoptr(GString) many = g_string_new ("{\"type\": \"subscribe\", \"campaign_ids\": [");
+  g_autofree char *long_id = g_strnfill (65, 'a');
+  g_autofree char *too_long = g_strdup_printf ("{\"type\": \"subscribe\", \"campaign_ids\": [\"%s\"]}", long_id);
+  g_autoptr(GBytes) binary = g_bytes_new_static ("\x01\x02", 2);
+  JsonObject *frame;
+
+  for (guint i = 0; i < 101; i++)
+    g_string_append_printf (many, "%s\"cmp_%u\"", i > 0 ? ", " : "", i);
+  g_string_append (many, "]}");
+
+  assert_error_frame (c, "not json", NULL);
+  assert_error_frame (c, "[\"subscribe\"]", NULL);
+  assert_error_frame (c, "{\"type\": \"subscribe\", \"campaign_ids\": [\"cmp_a\"]} trailing", NULL);
+  assert_error_frame (c, "{\"type\": \"dance\", \"campaign_ids\": [\"cmp_a\"]}", "type");
+  assert_error_frame (c, "{\"type\": 5, \"campaign_ids\": [\"cmp_a\"]}", "type");
+  assert_error_frame (c, "{\"campaign_ids\": [\"cmp_a\"]}", "type");
+  assert_error_frame (c, "{\"type\": \"subscribe\"}", "campaign_ids");
+  assert_error_frame (c, "{\"type\": \"subscribe\", \"campaign_ids\": \"cmp_a\"}", "campaign_ids");
+  assert_error_frame (c, "{\"type\": \"subscribe\", \"campaign_ids\": []}", "campaign_ids");
+  assert_error_frame (c, many->str, "campaign_ids");
+  assert_error_frame (c, too_long, "campaign_ids[0]");
+  assert_error_frame (c, "{\"type\": \"subscribe\", \"campaign_ids\": [\"cmp_ok\", \"Cmp!\"]}", "campaign_ids[1]");
+  assert_error_frame (c, "{\"type\": \"subscribe\", \"campaign_ids\": [42]}", "campaign_ids[0]");
+  assert_error_frame (c, "{\"type\": \"subscribe\", \"campaign_ids\": [\"cmp_a\"], \"extra\": 1}", "extra");
+  soup_websocket_connection_send_message (c->conn, SOUP_WEBSOCKET_DATA_BINARY, binary);
+  frame = client_next (c);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "error");
+
+  /* None of it subscribed anything, and the connection still works. */
+  publish (ts, "cmp_ok", 5, 5);
+  publish (ts, "cmp_a", 6, 6);
+  g_assert_false (c->closed);
+  client_subscribe (c, "cmp_good");
+  publish (ts, "cmp_good", 7, 7);
+  frame = client_next (c);
+  g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, "cmp_good");
+  g_assert_cmpuint (cs_live_n_connections (hub (ts)), ==, 1);
+}
+
+static void
+test_auth (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autofree char *user_id = NULL;
+  g_autofree char *token = cs_test_register (ts, "livefan", &user_id);
+  g_autofree char *query = g_strconcat ("?access_token=", token, NULL);
+  g_autoptr(Client) bad = NULL;
+  g_autoptr(Client) bad_query = NULL;
+  g_autoptr(Client) with_header = NULL;
+  g_autoptr(Client) with_query = NULL;
+  g_autoptr(Client) anonymous = NULL;
+  g_autoptr(CsTestResponse) plain = NULL;
+  JsonObject *frame;
+  guint status = 0;
+
+  bad = client_connect (ts, "cs_at_not-a-real-token", NULL, &status);
+  g_assert_null (bad->conn);
+  g_assert_cmpuint (status, ==, 401);
+  bad_query = client_connect (ts, NULL, "?access_token=junk", &status);
+  g_assert_null (bad_query->conn);
+  g_assert_cmpuint (status, ==, 401);
+
+  /* Not an upgrade: a problem, not a hang. */
+  plain = cs_test_request (ts, "GET", "/api/v1/live", NULL, NULL);
+  cs_test_assert_problem (plain, 426, NULL);
+
+  with_header = client_open (ts, token);
+  with_query = client_connect (ts, NULL, query, &status);
+  g_assert_nonnull (with_query->conn);
+  anonymous = client_open (ts, NULL);
+  wait_connections (ts, 3);
+
+  /* A user's event reaches that user's connections only. */
+  client_subscribe (anonymous, "cmp_pub");
+  cs_live_publish_json (hub (ts), NULL, user_id, "{\"type\": \"notification\", \"title\": \"hello\"}");
+  frame = client_next (with_header);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "notification");
+  frame = client_next (with_query);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "notification");
+  publish (ts, "cmp_pub", 1, 1);
+  frame = client_next (anonymous);
+  g_assert_cmpstr (json_object_get_string_member (frame, "type"), ==, "campaign.progress");
+}
+
+/* A raw client: completes the handshake, subscribes, reads the ack, then
+ * never reads again. */
+static int
+raw_client_connect (CsTestServer *ts, const char *campaign_id)
+{
+  struct sockaddr_in addr = { 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  struct timeval tv = { WAIT_SECONDS, 0 };
+  g_autofree char *request = g_strdup_printf ("GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                              "Sec-WebSocket-Version: 13\r\n\r\n",
+                                              cs_server_get_port (ts->server));
+  g_autofree char *payload = g_strdup_printf ("{\"type\": \"subscribe\", \"campaign_ids\": [\"%s\"]}", campaign_id);
+  g_autoptr(GString) head = g_string_new (NULL);
+  guint8 frame[256];
+  gsize len = strlen (payload);
+  const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+  guint8 hdr[2];
+  char ch;
+
+  g_assert_cmpint (fd, >=, 0);
+  setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);   /* fills sooner */
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (cs_server_get_port (ts->server));
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (write (fd, request, strlen (request)), ==, (gssize) strlen (request));
+  while (!g_str_has_suffix (head->str, "\r\n\r\n"))
+    {
+      g_assert_cmpint (read (fd, &ch, 1), ==, 1);
+      g_string_append_c (head, ch);
+    }
+  g_assert_true (g_str_has_prefix (head->str, "HTTP/1.1 101"));
+
+  g_assert_cmpuint (len, <, 126);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | (guint8) len;
+  memcpy (frame + 2, mask, 4);
+  for (gsize i = 0; i < len; i++)
+    frame[6 + i] = (guint8) payload[i] ^ mask[i % 4];
+  g_assert_cmpint (write (fd, frame, 6 + len), ==, (gssize) (6 + len));
+
+  /* The ack: a short unmasked text frame. */
+  g_assert_cmpint (read (fd, hdr, 2), ==, 2);
+  g_assert_cmpuint (hdr[0], ==, 0x81);
+  g_assert_cmpuint (hdr[1], <, 126);
+  for (guint n = 0; n < hdr[1]; )
+    {
+      gssize r = read (fd, frame + n, hdr[1] - n);
+
+      g_assert_cmpint (r, >, 0);
+      n += r;
+    }
+  g_assert_nonnull (g_strstr_len ((char *) frame, hdr[1], "\"subscribed\""));
+  return fd;
+}
+
+typedef struct {
+  Client *c;
+  guint   n;
+} FrameCount;
+
+static gboolean
+has_frames (gpointer data)
+{
+  FrameCount *fc = data;
+
+  return fc->c->frames->len >= fc->n;
+}
+
+static void
+test_slow_subscriber_dropped (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) good = client_open (ts, NULL);
+  g_autoptr(GString) big = g_string_new ("{\"type\": \"update.posted\", \"campaign_id\": \"cmp_busy\", \"body\": \"");
+  int raw = raw_client_connect (ts, "cmp_busy");
+  FrameCount fc = { good, 0 };
+  const guint n_events = 48;   /* 3 MiB: past the 1 MiB bound and the socket buffers */
+  guint8 buf[65536];
+  gssize r;
+
+  client_subscribe (good, "cmp_busy");
+  fc.n = good->frames->len;
+  wait_connections (ts, 2);
+
+  g_string_append_len (big, (const char *) memset (buf, 'x', 64 * 1024), 64 * 1024);
+  g_string_append (big, "\"}");
+  /* Paced by the good client, which never falls behind. */
+  for (guint i = 0; i < n_events; i++)
+    {
+      cs_live_publish_json (hub (ts), "cmp_busy", NULL, big->str);
+      fc.n++;
+      wait_until (has_frames, &fc, "the good client's event");
+    }
+  wait_connections (ts, 1);
+  g_assert_false (good->closed);
+
+  /* The raw client's connection was cut: it reads what got through, then
+   * the end (a reset, since the server discarded the rest). */
+  do
+    r = read (raw, buf, sizeof buf);
+  while (r > 0);
+  g_assert_true (r == 0 || errno == ECONNRESET);
+  close (raw);
+
+  /* The others carry on. */
+  good->next = good->frames->len;
+  publish (ts, "cmp_busy", 42, 1);
+  g_assert_cmpint (json_object_get_int_member (client_next (good), "current_amount"), ==, 42);
+}
+
+static gboolean
+client_closed (gpointer data)
+{
+  return ((Client *) data)->closed;
+}
+
+static void
+test_shutdown_closes (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) c = client_open (ts, NULL);
+
+  client_subscribe (c, "cmp_bye");
+  cs_server_stop (ts->server, 1000);
+  wait_until (client_closed, c, "the server's close");
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (c->conn), ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (cs_live_n_connections (hub (ts)), ==, 0);
+}
+
+static void
+test_client_close_forgets (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  Client *c = client_open (ts, NULL);
+  g_autoptr(Client) d = client_open (ts, NULL);
+
+  client_subscribe (c, "cmp_x");
+  client_subscribe (d, "cmp_x");
+  wait_connections (ts, 2);
+  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  wait_until (client_closed, c, "the close handshake");
+  client_free (c);
+  wait_connections (ts, 1);
+  publish (ts, "cmp_x", 3, 3);
+  g_assert_cmpint (json_object_get_int_member (client_next (d), "current_amount"), ==, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  cs_test_init (&argc, &argv);
+
+  g_test_add ("/live/progress-reaches-subscribers", Fixture, NULL, fixture_set_up, test_progress_reaches_subscribers, fixture_tear_down);
+  g_test_add ("/live/coalescing", Fixture, NULL, fixture_set_up, test_coalescing, fixture_tear_down);
+  g_test_add ("/live/rate-limit", Fixture, NULL, fixture_set_up, test_rate_limit, fixture_tear_down);
+  g_test_add ("/live/unsubscribe", Fixture, NULL, fixture_set_up, test_unsubscribe, fixture_tear_down);
+  g_test_add ("/live/bad-frames", Fixture, NULL, fixture_set_up, test_bad_frames, fixture_tear_down);
+  g_test_add ("/live/auth", Fixture, NULL, fixture_set_up, test_auth, fixture_tear_down);
+  g_test_add ("/live/slow-subscriber-dropped", Fixture, NULL, fixture_set_up, test_slow_subscriber_dropped, fixture_tear_down);
+  g_test_add ("/live/client-close-forgets", Fixture, NULL, fixture_set_up, test_client_close_forgets, fixture_tear_down);
+  g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);
+  return g_test_run ();
+}
