@@ -112,6 +112,13 @@ gboolean     sq_audit_insert     (CsSqliteConn *c, const char *actor_id, const c
                                   const char *subject_type, const char *subject_id, const char *reason,
                                   const char *detail, gint64 now, GError **error);
 
+/* When a campaign is cancelled or suspended (inside the transition's
+ * transaction; cs-store-sqlite-money.c): every authorized pledge is voided
+ * (ledger, VOID job, reward released) and stays counted.  The caller marks
+ * the campaign changed. */
+gboolean     sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gint64 now,
+                                     GError **error);
+
 /* The SQLite implementations of cs-store-money.h (cs-store-sqlite-money.c
  * and cs-store-sqlite-trust.c), named sqlite_<operation>. */
 gboolean sqlite_pledge_create (CsStoreConn *conn, const CsPledgeCreate *in, const CsIdempotency *idem, gint64 now, CsPledge **out, CsReplay *replay, GError **error);

@@ -86,6 +86,7 @@ typedef enum {
   ST_CAMPAIGN_INSERT,
   ST_CAMPAIGN_GET,
   ST_CAMPAIGN_STATUS,
+  ST_CREATOR_KYC,
   ST_CAMPAIGN_VERSION,
   ST_CREATOR_CAMPAIGNS_BUMP,
   ST_CAMPAIGN_EXISTS,
@@ -120,6 +121,7 @@ typedef enum {
   ST_PURGE_RATE_LIMITS,
   ST_PURGE_REFRESH_TOKENS,
   ST_PURGE_SESSIONS,
+  ST_PURGE_IDEMPOTENCY,
   ST_MATCH_COUNT,
 
   ST_PLEDGE_CAMPAIGN,
@@ -244,6 +246,8 @@ static const char *const stmt_sql[N_STATEMENTS] = {
     "LEFT JOIN reward_tiers t ON t.campaign_id = c.id WHERE c.id = ?1 "
     "ORDER BY t.position, t.rowid",
   [ST_CAMPAIGN_STATUS] = "SELECT status FROM campaigns WHERE id = ?1",
+  [ST_CREATOR_KYC] =
+    "SELECT u.kyc_status FROM campaigns c JOIN users u ON u.id = c.creator_id WHERE c.id = ?1",
   [ST_CAMPAIGN_VERSION] = "SELECT change_seq, published_at, creator_id FROM campaigns WHERE id = ?1",
   [ST_CREATOR_CAMPAIGNS_BUMP] = "UPDATE campaigns SET change_seq = ?2 WHERE creator_id = ?1",
   [ST_CAMPAIGN_EXISTS] = "SELECT 1 FROM campaigns WHERE id = ?1",
@@ -356,6 +360,8 @@ static const char *const stmt_sql[N_STATEMENTS] = {
     "DELETE FROM sessions WHERE revoked_at < ?1 - 86400 "
     "   OR (access_expires < ?1 - 86400 "
     "       AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = sessions.id))",
+  /* Idempotency-Keys are promised for 24 hours; kept for 48. */
+  [ST_PURGE_IDEMPOTENCY] = "DELETE FROM idempotency_keys WHERE created_at < ?1 - 172800",
   [ST_TRENDING] =
     "WITH recent (campaign_id, n) AS ("
     "  SELECT campaign_id, count(*) FROM pledges "
@@ -1960,6 +1966,27 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
   }
   if (!cs_campaign_transition (from, event, &to, error))
     return NULL;
+  /* Only a verified creator goes to review (decided here, under the lock). */
+  if (event == CS_CAMPAIGN_EVENT_SUBMIT)
+    {
+      g_autoptr(CsStmtLease) st = stmt (c, ST_CREATOR_KYC, error);
+
+      if (st == NULL)
+        return NULL;
+      sq_bind_text (st, 1, campaign_id);
+      if (!sq_step_found (c, st, "Campaign", error))
+        return NULL;
+      if (g_strcmp0 (sq_col_text (st, 0), "verified") != 0)
+        {
+          g_autoptr(GError) local = g_error_new_literal (
+            CS_ERROR, CS_ERROR_FORBIDDEN,
+            "Verify your identity (POST /api/v1/me/kyc) before submitting a campaign for review.");
+
+          cs_error_set_type_slug (local, "kyc-required");
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+    }
   if (!sq_bump_seq (c, &seq, error))
     return NULL;
   {
@@ -1979,6 +2006,10 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
     if (!run_update_1 (c, st, error))
       return NULL;
   }
+  /* A campaign that stops early releases its backers' holds. */
+  if ((event == CS_CAMPAIGN_EVENT_CANCEL || event == CS_CAMPAIGN_EVENT_SUSPEND) &&
+      !sq_money_void_campaign (c, campaign_id, now, error))
+    return NULL;
 
   action = g_strdup_printf ("campaign.%s", cs_campaign_event_to_string (event));
   detail = g_strdup_printf ("%s → %s", cs_campaign_status_to_string (from),
@@ -2942,7 +2973,8 @@ static gboolean
 sqlite_purge_expired (CsStoreConn *conn, gint64 now, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-  static const StmtId purges[] = { ST_PURGE_RATE_LIMITS, ST_PURGE_REFRESH_TOKENS, ST_PURGE_SESSIONS };
+  static const StmtId purges[] = { ST_PURGE_RATE_LIMITS, ST_PURGE_REFRESH_TOKENS, ST_PURGE_SESSIONS,
+                                   ST_PURGE_IDEMPOTENCY };
   gboolean ok = TRUE;
 
   if (!sq_txn_begin (c, TRUE, error))
