@@ -73,15 +73,17 @@ is_stopping (CsJobs *jobs)
   return g_atomic_int_get (&jobs->stopping);
 }
 
-/* 1 s, 2 s, 4 s … after the first, second, third failure; at most 10 min. */
+/* 1 s, 2 s, 4 s … after the first, second, third failed try; at most
+ * 10 min.  @attempts counts the tries so far, this one included (a claim
+ * counts it). */
 static gint64
 backoff_seconds (gint64 attempts)
 {
-  if (attempts <= 0)
+  if (attempts <= 1)
     return 1;
-  if (attempts >= 10)
+  if (attempts > 10)
     return MAX_BACKOFF;
-  return MIN ((gint64) 1 << attempts, MAX_BACKOFF);
+  return MIN ((gint64) 1 << (attempts - 1), MAX_BACKOFF);
 }
 
 /* A busy database is expected under load and retried: not worth a warning
@@ -288,6 +290,9 @@ send_message (CsJobs *jobs, CsOutboxMessage *m, gint64 now)
   soup_message_headers_replace (soup_message_get_request_headers (msg), CS_WEBHOOK_SIGNATURE_HEADER, signature);
   body = g_bytes_new_take (g_steal_pointer (&m->body), len);
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  /* libsoup opens a new connection for every POST unless told it may be
+   * resent: receivers deduplicate by event id, so keep-alive is safe */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
 
   d = g_new0 (Delivery, 1);
   d->jobs = jobs;
