@@ -419,6 +419,16 @@ request_ended_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
     g_idle_add_full (G_PRIORITY_DEFAULT, close_hung_up_cb, lt, NULL);
 }
 
+/* A WebSocket (cs-live.c) took the connection over: libsoup serves no more
+ * HTTP on it, and its hang-up watch would only cost a poll slot per socket. */
+static void
+live_upgraded_cb (GSocket *socket, gpointer data)
+{
+  LoopThread *lt = data;
+
+  g_hash_table_remove (lt->watches, socket);
+}
+
 /* ---- SoupServer handlers --------------------------------------------------- */
 
 static gboolean
@@ -697,7 +707,7 @@ loop_thread_main (gpointer data)
       g_signal_connect (lt->soup, "request-finished", G_CALLBACK (request_ended_cb), lt);
       g_signal_connect (lt->soup, "request-aborted", G_CALLBACK (request_ended_cb), lt);
       soup_server_add_handler (lt->soup, NULL, server_cb, lt, NULL);
-      lt->live = cs_live_attach_loop (server->ctx.live, lt->soup, &server->ctx, lt->conn);
+      lt->live = cs_live_attach_loop (server->ctx.live, lt->soup, &server->ctx, lt->conn, live_upgraded_cb, lt);
       soup_server_listen_socket (lt->soup, lt->listener, options, &error);
     }
 

@@ -671,6 +671,72 @@ test_client_close_forgets (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (client_next (d), "current_amount"), ==, 3);
 }
 
+static guint
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+typedef struct {
+  guint at_most;
+  guint now;
+} FdCount;
+
+static gboolean
+fds_back (gpointer data)
+{
+  FdCount *fc = data;
+
+  fc->now = count_open_fds ();
+  return fc->now <= fc->at_most;
+}
+
+/* Every way a WebSocket ends gives its descriptor back (server and client
+ * run in this process, so both sides are counted). */
+static void
+test_descriptors_released (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  FdCount fc = { 0, 0 };
+
+  /* warm up: the server's and the session's own descriptors are open */
+  {
+    g_autoptr(Client) warm = client_open (ts, NULL);
+
+    client_subscribe (warm, "cmp_warm");
+  }
+  wait_connections (ts, 0);
+  fc.at_most = count_open_fds ();
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(Client) closing = client_open (ts, NULL);   /* closed by the client */
+      g_autoptr(Client) refused = NULL;
+      guint status = 0;
+
+      client_subscribe (closing, "cmp_fd");
+      refused = client_connect (ts, "cs_at_junk", NULL, &status);
+      g_assert_cmpuint (status, ==, 401);
+    }
+  {
+    /* dropped by the server: a raw client that stops reading */
+    int raw = raw_client_connect (ts, "cmp_fd_slow");
+
+    close (raw);
+  }
+  /* A refused upgrade is a plain HTTP answer: its keep-alive connection
+   * idles in the session's pool until the session lets it go. */
+  soup_session_abort (ts->session);
+  wait_connections (ts, 0);
+  wait_until (fds_back, &fc, "the descriptors to be released");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -684,6 +750,7 @@ main (int argc, char **argv)
   g_test_add ("/live/auth", Fixture, NULL, fixture_set_up, test_auth, fixture_tear_down);
   g_test_add ("/live/slow-subscriber-dropped", Fixture, NULL, fixture_set_up, test_slow_subscriber_dropped, fixture_tear_down);
   g_test_add ("/live/client-close-forgets", Fixture, NULL, fixture_set_up, test_client_close_forgets, fixture_tear_down);
+  g_test_add ("/live/descriptors-released", Fixture, NULL, fixture_set_up, test_descriptors_released, fixture_tear_down);
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);
   return g_test_run ();
 }

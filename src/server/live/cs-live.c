@@ -90,6 +90,8 @@ struct _CsLiveLoop {
   GMainContext    *context;
   GSource         *wakeup;
   GSource         *sweep;
+  CsLiveUpgradedFunc upgraded;
+  gpointer         upgraded_data;
 
   /* under live->lock */
   GQueue           inbox;          /* LiveEvent* */
@@ -900,6 +902,8 @@ live_websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, S
       subscriber_refresh_acked (sub);
       if (ioctl (g_socket_get_fd (socket), SIOCOUTQ, &outq) == 0 && outq > 0)
         sub->queued = sub->acked + (guint64) outq;
+      if (loop->upgraded != NULL)
+        loop->upgraded (socket, loop->upgraded_data);
     }
   soup_websocket_connection_set_keepalive_interval (conn, KEEPALIVE_SECONDS);
   soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_INCOMING_BYTES);
@@ -973,7 +977,8 @@ new_index (void)
 }
 
 CsLiveLoop *
-cs_live_attach_loop (CsLive *live, SoupServer *soup, CsServerContext *ctx, CsStoreConn *conn)
+cs_live_attach_loop (CsLive *live, SoupServer *soup, CsServerContext *ctx, CsStoreConn *conn,
+                     CsLiveUpgradedFunc upgraded, gpointer user_data)
 {
   CsLiveLoop *loop = g_new0 (CsLiveLoop, 1);
 
@@ -982,6 +987,8 @@ cs_live_attach_loop (CsLive *live, SoupServer *soup, CsServerContext *ctx, CsSto
   loop->live = live;
   loop->ctx = ctx;
   loop->conn = conn;
+  loop->upgraded = upgraded;
+  loop->upgraded_data = user_data;
   loop->soup = g_object_ref (soup);
   loop->context = g_main_context_ref_thread_default ();
   g_queue_init (&loop->inbox);

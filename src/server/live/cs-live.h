@@ -26,7 +26,8 @@ void     cs_live_free              (CsLive *live);
 void     cs_live_publish_progress  (CsLive *live, const CsCampaignProgress *progress);
 /* Sends @json (a complete JSON object text, e.g. {"type": "update.posted",
  * ...}) to @campaign_id's subscribers, or, with @user_id, only to that
- * user's connections (authenticated subscribers). */
+ * user's connections (authenticated subscribers; @campaign_id may then be
+ * NULL). */
 void     cs_live_publish_json      (CsLive *live, const char *campaign_id, const char *user_id,
                                     const char *json);
 /* Number of open subscriber connections (metrics, tests). */
@@ -38,10 +39,14 @@ guint    cs_live_n_connections     (CsLive *live);
 typedef struct _CsLiveLoop CsLiveLoop;
 struct _CsServerContext;
 
+typedef void (*CsLiveUpgradedFunc) (GSocket *socket, gpointer user_data);
+
 /* On the loop thread, before it listens: serves GET /api/v1/live on @soup
- * (the bearer token is checked inline on @conn, the loop's connection). */
+ * (the bearer token is checked inline on @conn, the loop's connection).
+ * @upgraded (may be NULL) hears of each connection that became a WebSocket:
+ * libsoup no longer serves HTTP on it. */
 CsLiveLoop *cs_live_attach_loop    (CsLive *live, SoupServer *soup, struct _CsServerContext *ctx,
-                                    CsStoreConn *conn);
+                                    CsStoreConn *conn, CsLiveUpgradedFunc upgraded, gpointer user_data);
 /* On the loop thread once its main loop has stopped, before the SoupServer
  * goes: closes the loop's WebSockets (1001) and forgets them.  The thread
  * must iterate its context afterwards so that the closes complete. */
