@@ -1063,8 +1063,15 @@ test_jobs_stop_cancels (Fixture *f, gconstpointer data)
   cs_jobs_stop (jobs);   /* idempotent */
   cs_jobs_wake (jobs);   /* ignored once stopped */
   cs_jobs_free (jobs);
-  /* not delivered: it goes out again once its claim expires */
+  /* not delivered, and released: another runner may take it at once */
   g_assert_cmpint (outbox_count (f->conn), ==, 1);
+  {
+    g_autoptr(GPtrArray) again = cs_store_outbox_claim (f->conn, "next-runner", test_clock (NULL), 30, 10, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (again->len, ==, 1);
+    g_assert_nonnull (strstr (((CsOutboxMessage *) again->pdata[0])->body, kyc_id));
+  }
 
   soup_server_disconnect (server);
   receiver_clear (&r);

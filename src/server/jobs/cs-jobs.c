@@ -13,12 +13,16 @@
 #include "cs-jobs.h"
 #include "cs-webhook.h"
 
+/* A lease is how long a crashed runner's work waits before another takes
+ * it over; one that runs out while the work is still going only means the
+ * work may be done twice, which the gateway (job id) and the receivers of
+ * webhooks (event id) absorb. */
 #define JOB_BATCH            64
-#define JOB_LEASE            120   /* s: far longer than one gateway call */
+#define JOB_LEASE            30    /* s: several gateway calls */
 #define SETTLE_BATCH         16
 #define OUTBOX_IN_FLIGHT     4
-#define REQUEST_TIMEOUT      30    /* s */
-#define OUTBOX_LEASE         (REQUEST_TIMEOUT * 4)
+#define REQUEST_TIMEOUT      10    /* s, like the big processors' webhooks */
+#define OUTBOX_LEASE         (REQUEST_TIMEOUT * 3)
 #define MAX_BACKOFF          600   /* s */
 #define POLL_INTERVAL        1     /* s */
 
@@ -244,7 +248,9 @@ delivery_done_cb (GObject *source, GAsyncResult *result, gpointer data)
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      /* stopping: the claim expires and it is delivered later */
+      /* stopping: due again at once, for whichever runner comes next */
+      if (!cs_store_outbox_retry (jobs->conn, d->message_id, now, "the job runner stopped", &store_error))
+        log_failure ("releasing a webhook (its claim will expire)", store_error);
     }
   else
     {
@@ -309,14 +315,19 @@ deliver_outbox (CsJobs *jobs)
 {
   if (jobs->base_url == NULL)
     return;
-  jobs->outbox_more = FALSE;
-  while (jobs->in_flight < OUTBOX_IN_FLIGHT && !is_stopping (jobs))
+  while (!is_stopping (jobs))
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GPtrArray) batch = NULL;
-      guint room = OUTBOX_IN_FLIGHT - jobs->in_flight;
+      guint room = OUTBOX_IN_FLIGHT - MIN (jobs->in_flight, OUTBOX_IN_FLIGHT);
       gint64 now = jobs_now (jobs);
 
+      if (room == 0)
+        {
+          /* look again as soon as one of those in flight is done */
+          jobs->outbox_more = TRUE;
+          return;
+        }
       batch = cs_store_outbox_claim (jobs->conn, jobs->worker, now, OUTBOX_LEASE, room, &error);
       if (batch == NULL)
         {
@@ -325,9 +336,11 @@ deliver_outbox (CsJobs *jobs)
         }
       for (guint i = 0; i < batch->len; i++)
         send_message (jobs, batch->pdata[i], now);
-      jobs->outbox_more = batch->len == room;
       if (batch->len < room)
-        return;
+        {
+          jobs->outbox_more = FALSE;
+          return;
+        }
     }
 }
 

@@ -46,9 +46,9 @@ gboolean  cs_jobs_start   (CsJobs *jobs, GError **error);
 /* Thread-safe, cheap, never blocks: work was queued (a payment job, an
  * outbox message), look now rather than at the next poll. */
 void      cs_jobs_wake    (CsJobs *jobs);
-/* Stops the thread: cancels deliveries in flight (their claims expire and
- * they are delivered again later), returns once the thread is gone.
- * Idempotent. */
+/* Stops the thread: cancels deliveries in flight (released, they are due
+ * again at once), releases claimed payment jobs it has not started, and
+ * returns once the thread is gone.  Idempotent. */
 void      cs_jobs_stop    (CsJobs *jobs);
 void      cs_jobs_free    (CsJobs *jobs);
 
