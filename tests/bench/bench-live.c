@@ -408,7 +408,8 @@ main (int argc, char **argv)
   g_autoptr(CsServerConfig) config = NULL;
   CsServer *server;
   gint64 *published;
-  gint64 t_connect;
+  gint64 t_connect, ramp_us = 0;
+  long rss = 0;
   int ready = 0, failed = 0, status;
 
   g_option_context_add_main_entries (options, entries, NULL);
@@ -488,9 +489,10 @@ main (int argc, char **argv)
       kill (child, SIGTERM);
       return 1;
     }
-  fprintf (stderr, "bench-live: %d of %d subscribed in %.1f s; the server holds %u connections, RSS %ld MiB\n",
-           ready, n, (now_us () - t_connect) / 1e6, cs_live_n_connections (cs_server_get_context (server)->live),
-           rss_kib () / 1024);
+  ramp_us = now_us () - t_connect;
+  rss = rss_kib ();
+  fprintf (stderr, "bench-live: %d of %d subscribed in %.1f s; the server holds %u connections\n",
+           ready, n, ramp_us / 1e6, cs_live_n_connections (cs_server_get_context (server)->live));
 
   published = g_new0 (gint64, rounds + 1);
   for (int r = 1; r <= rounds && ready > 0; r++)
@@ -553,7 +555,8 @@ main (int argc, char **argv)
 
     printf ("crowdspark live fan-out: %d WebSocket subscribers on one campaign, %d states, server --threads %d, %u CPUs\n",
             n, rounds, threads, g_get_num_processors ());
-    printf ("subscribed: %d (%d failed)\n", ready, failed);
+    printf ("subscribed: %d (%d failed), all in %.1f s (%d handshakes in flight); process RSS then %ld MiB (server + its SQLite)\n",
+            ready, failed, ramp_us / 1e6, concurrency, rss / 1024);
     for (int r = 1; r <= rounds && r < 64; r++)
       printf ("state %d: received by %u of %d, last after %.1f ms\n", r, round_got[r], n, round_max[r] / 1000.0);
     if (all->len > 0)
