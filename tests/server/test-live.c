@@ -634,6 +634,32 @@ test_slow_subscriber_dropped (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (client_next (good), "current_amount"), ==, 42);
 }
 
+/* A peer that answers pings stays; one that does not (a raw client that
+ * stopped reading) is dropped after two and a half intervals. */
+static void
+test_dead_peer_dropped (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) alive = NULL;
+  int first, second;
+
+  cs_live_set_keepalive (hub (ts), 1);
+  alive = client_open (ts, NULL);
+  client_subscribe (alive, "cmp_ping");
+  first = raw_client_connect (ts, "cmp_ping");
+  wait_connections (ts, 1);
+  /* A second silent peer, dropped ≥ 2.5 s later: meanwhile `alive` sent
+   * nothing but pongs, and would have been dropped too without them. */
+  second = raw_client_connect (ts, "cmp_ping");
+  wait_connections (ts, 2);
+  wait_connections (ts, 1);
+  g_assert_false (alive->closed);
+  publish (ts, "cmp_ping", 8, 8);
+  g_assert_cmpint (json_object_get_int_member (client_next (alive), "current_amount"), ==, 8);
+  close (first);
+  close (second);
+}
+
 static gboolean
 client_closed (gpointer data)
 {
@@ -749,6 +775,7 @@ main (int argc, char **argv)
   g_test_add ("/live/bad-frames", Fixture, NULL, fixture_set_up, test_bad_frames, fixture_tear_down);
   g_test_add ("/live/auth", Fixture, NULL, fixture_set_up, test_auth, fixture_tear_down);
   g_test_add ("/live/slow-subscriber-dropped", Fixture, NULL, fixture_set_up, test_slow_subscriber_dropped, fixture_tear_down);
+  g_test_add ("/live/dead-peer-dropped", Fixture, NULL, fixture_set_up, test_dead_peer_dropped, fixture_tear_down);
   g_test_add ("/live/client-close-forgets", Fixture, NULL, fixture_set_up, test_client_close_forgets, fixture_tear_down);
   g_test_add ("/live/descriptors-released", Fixture, NULL, fixture_set_up, test_descriptors_released, fixture_tear_down);
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);

@@ -50,9 +50,7 @@
 #define MAX_SUBSCRIPTIONS       1000          /* per connection */
 #define MAX_INCOMING_BYTES      16384         /* a subscribe of 100 long ids fits */
 #define PROGRESS_INTERVAL_MS    200           /* ≤ 5 progress events per second per campaign */
-#define KEEPALIVE_SECONDS       30
-#define DEAD_AFTER_US           (75 * G_USEC_PER_SEC)   /* two and a half unanswered pings */
-#define SWEEP_SECONDS           15
+#define KEEPALIVE_SECONDS       30            /* ping interval; silent 2.5 intervals = dead */
 #define SESSION_CHECK_SECONDS   60
 #define MAX_BACKLOG             (1024 * 1024) /* unacknowledged bytes before a subscriber is dropped */
 #define BACKLOG_CHECK_BYTES     (64 * 1024)   /* below this estimate, TCP_INFO is not asked */
@@ -77,6 +75,7 @@ struct _CsLive {
   GMutex     lock;
   GPtrArray *loops;              /* CsLiveLoop* */
   gint       n_connections;      /* atomic */
+  gint       keepalive;          /* atomic: ping interval in seconds */
   gboolean   inbox_warned;
 };
 
@@ -177,7 +176,22 @@ cs_live_new (void)
 
   g_mutex_init (&live->lock);
   live->loops = g_ptr_array_new ();
+  live->keepalive = KEEPALIVE_SECONDS;
   return live;
+}
+
+void
+cs_live_set_keepalive (CsLive *live, guint seconds)
+{
+  g_return_if_fail (live != NULL);
+  g_return_if_fail (seconds > 0);
+
+  g_atomic_int_set (&live->keepalive, (gint) seconds);
+  /* Each loop's sweep runs now and takes up the new pace. */
+  g_mutex_lock (&live->lock);
+  for (guint i = 0; i < live->loops->len; i++)
+    g_source_set_ready_time (((CsLiveLoop *) g_ptr_array_index (live->loops, i))->sweep, 0);
+  g_mutex_unlock (&live->lock);
 }
 
 void
@@ -463,7 +477,8 @@ handle_progress (CsLiveLoop *loop, const CsCampaignProgress *progress)
   g_hash_table_insert (loop->rates, rate->campaign_id, rate);
 }
 
-/* The wakeup source: ready when a publisher set its ready time to 0. */
+/* The wakeup and sweep sources: ready when their ready time comes (0: now,
+ * set from any thread). */
 static gboolean
 wakeup_dispatch (GSource *source, GSourceFunc callback, gpointer data)
 {
@@ -905,7 +920,7 @@ live_websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, S
       if (loop->upgraded != NULL)
         loop->upgraded (socket, loop->upgraded_data);
     }
-  soup_websocket_connection_set_keepalive_interval (conn, KEEPALIVE_SECONDS);
+  soup_websocket_connection_set_keepalive_interval (conn, (guint) g_atomic_int_get (&loop->live->keepalive));
   soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_INCOMING_BYTES);
   g_signal_connect (conn, "message", G_CALLBACK (message_cb), sub);
   g_signal_connect (conn, "pong", G_CALLBACK (pong_cb), sub);
@@ -934,11 +949,14 @@ session_still_valid (CsLiveLoop *loop, Subscriber *sub)
   return valid;
 }
 
+/* Every half keepalive interval: drops peers silent for 2.5 intervals (no
+ * frame, no pong), and closes sockets whose session ended. */
 static gboolean
 sweep_cb (gpointer data)
 {
   CsLiveLoop *loop = data;
   gint64 now = g_get_monotonic_time ();
+  gint64 interval = (gint64) g_atomic_int_get (&loop->live->keepalive) * G_USEC_PER_SEC;
   g_autoptr(GPtrArray) dead = g_ptr_array_new ();
   g_autoptr(GPtrArray) expired = g_ptr_array_new ();
   GHashTableIter iter;
@@ -951,7 +969,7 @@ sweep_cb (gpointer data)
 
       if (sub->forgotten)
         continue;
-      if (now - sub->last_seen > DEAD_AFTER_US)
+      if (now - sub->last_seen > interval * 5 / 2)
         g_ptr_array_add (dead, sub);
       else if (sub->token_hash != NULL && now - sub->checked_at >= SESSION_CHECK_SECONDS * G_USEC_PER_SEC)
         {
@@ -965,6 +983,7 @@ sweep_cb (gpointer data)
   for (guint i = 0; i < expired->len; i++)
     subscriber_close (g_ptr_array_index (expired, i), SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
                       "The access token expired or was replaced: reconnect with a fresh one.");
+  g_source_set_ready_time (loop->sweep, g_get_monotonic_time () + interval / 2);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1005,8 +1024,10 @@ cs_live_attach_loop (CsLive *live, SoupServer *soup, CsServerContext *ctx, CsSto
   g_source_set_ready_time (loop->wakeup, -1);
   g_source_attach (loop->wakeup, loop->context);
 
-  loop->sweep = g_timeout_source_new_seconds (SWEEP_SECONDS);
+  loop->sweep = g_source_new (&wakeup_funcs, sizeof (GSource));
   g_source_set_callback (loop->sweep, sweep_cb, loop, NULL);
+  g_source_set_ready_time (loop->sweep, g_get_monotonic_time () +
+                           g_atomic_int_get (&live->keepalive) * G_USEC_PER_SEC / 2);
   g_source_attach (loop->sweep, loop->context);
 
   /* permessage-deflate would cost each of thousands of subscribers a zlib
