@@ -146,6 +146,7 @@ execute_job (CsJobs *jobs, CsStoreConn *conn, const CsPaymentJob *job, gint64 no
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) retry_error = NULL;
   g_autofree char *ref = NULL;
+  const char *reason;
   gint64 delay;
 
   if (cs_gateway_execute (jobs->gateway, conn, job, now, &ref, &error) &&
@@ -153,10 +154,11 @@ execute_job (CsJobs *jobs, CsStoreConn *conn, const CsPaymentJob *job, gint64 no
     return;
 
   /* Executing again is safe: the gateway is idempotent by job id. */
+  reason = error != NULL ? error->message : "unknown error";
   delay = backoff_seconds (job->attempts);
   g_message ("jobs: payment job %s (%s) failed, retrying in %" G_GINT64_FORMAT " s: %s",
-             job->id, cs_payment_job_kind_to_string (job->kind), delay, error->message);
-  if (!cs_store_payment_job_retry (conn, job->id, now + delay, error->message, &retry_error))
+             job->id, cs_payment_job_kind_to_string (job->kind), delay, reason);
+  if (!cs_store_payment_job_retry (conn, job->id, now + delay, reason, &retry_error))
     log_failure ("rescheduling a payment job (its claim will expire)", retry_error);
 }
 
