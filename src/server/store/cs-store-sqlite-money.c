@@ -78,7 +78,7 @@ static const char SQL_PLEDGE_SAVE[] =
   "  capture_retry_until = ?11, void_reason = ?12, updated_at = ?13 "
   "WHERE id = ?1 AND status = ?2";
 static const char SQL_PLEDGES_AUTHORIZED[] =
-  "SELECT id FROM pledges WHERE campaign_id = ?1 AND status = 'authorized' ORDER BY rowid";
+  "SELECT id FROM pledges WHERE campaign_id = ?1 AND status = 'authorized' ORDER BY created_at";
 static const char SQL_PLEDGES_EXPIRED[] =
   "SELECT id FROM pledges WHERE status = 'capture_failed' AND capture_retry_until <= ?1 "
   "  AND pending_job_id IS NULL ORDER BY capture_retry_until LIMIT ?2";
@@ -127,7 +127,7 @@ static const char SQL_JOB_INSERT[] =
 /* A job the gateway never saw (never claimed) can simply be forgotten. */
 static const char SQL_JOB_DROP_UNSENT[] = "DELETE FROM payment_jobs WHERE id = ?1 AND attempts = 0";
 static const char SQL_JOBS_DUE[] =
-  "SELECT id FROM payment_jobs WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, rowid LIMIT ?2";
+  "SELECT id FROM payment_jobs WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, created_at LIMIT ?2";
 /* The claim moves the job out of the due range until its lease ends. */
 static const char SQL_JOB_CLAIM[] =
   "UPDATE payment_jobs SET claimed_by = ?2, claimed_until = ?3, next_attempt_at = ?3, "
@@ -204,11 +204,11 @@ static const char SQL_BOOKS_WITHDRAWALS[] =
 static const char SQL_BOOKS_ACCOUNTS[] =
   "SELECT account, currency, sum (amount) FROM ledger_entries GROUP BY account, currency";
 static const char SQL_BOOKS_UNBALANCED[] =
-  "SELECT t.id, t.kind, count (e.rowid), coalesce (sum (e.amount), 0), "
+  "SELECT t.id, t.kind, count (e.account), coalesce (sum (e.amount), 0), "
   "  coalesce (sum (e.currency <> t.currency), 0) "
   "FROM money_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id "
   "GROUP BY t.id "
-  "HAVING count (e.rowid) = 0 OR sum (e.amount) <> 0 OR sum (e.currency <> t.currency) > 0";
+  "HAVING count (e.account) = 0 OR sum (e.amount) <> 0 OR sum (e.currency <> t.currency) > 0";
 static const char SQL_BOOKS_ORPHANS[] =
   "SELECT DISTINCT e.transaction_id FROM ledger_entries e "
   "WHERE NOT EXISTS (SELECT 1 FROM money_transactions t WHERE t.id = e.transaction_id)";

@@ -73,11 +73,13 @@ FROM pledges ORDER BY created_at, id;
 DROP TABLE pledges;
 ALTER TABLE pledges_new RENAME TO pledges;
 
-CREATE INDEX pledges_backer_idx        ON pledges (backer_id, created_at);          -- a backer's list
-CREATE INDEX pledges_campaign_idx      ON pledges (campaign_id, status, created_at); -- settlement, voids
-CREATE INDEX pledges_campaign_time_idx ON pledges (campaign_id, created_at);        -- backer list
-CREATE INDEX pledges_tier_idx          ON pledges (reward_tier_id);
-CREATE INDEX pledges_created_idx       ON pledges (created_at);                     -- trending window
+-- Every index is written by every pledge (a commit writes each touched page
+-- to the WAL): only the lookups that need one have one.  Status is in none
+-- of them but the partial ones, so a status change rewrites few pages.
+CREATE INDEX pledges_backer_idx   ON pledges (backer_id, created_at);      -- a backer's list
+CREATE INDEX pledges_campaign_idx ON pledges (campaign_id, created_at);    -- backer list, settlement
+CREATE INDEX pledges_tier_idx     ON pledges (reward_tier_id) WHERE reward_tier_id IS NOT NULL;
+CREATE INDEX pledges_created_idx  ON pledges (created_at);                 -- trending window
 -- A backer holds at most one active pledge per campaign.
 CREATE UNIQUE INDEX pledges_one_active_key ON pledges (backer_id, campaign_id)
   WHERE status IN ('pending', 'authorized', 'collected', 'capture_failed');
@@ -132,8 +134,7 @@ CREATE INDEX withdrawals_campaign_idx ON withdrawals (campaign_id, status);
 -- reads them apart from the creator's account alone.
 
 CREATE TABLE money_transactions (
-  rowid         INTEGER NOT NULL PRIMARY KEY,
-  id            TEXT    NOT NULL UNIQUE,             -- txn_…
+  id            TEXT    NOT NULL PRIMARY KEY,        -- txn_…
   kind          TEXT    NOT NULL
                         CHECK (kind IN ('authorization', 'void', 'release', 'capture',
                                         'platform_fee', 'processing_fee', 'refund',
@@ -146,27 +147,28 @@ CREATE TABLE money_transactions (
   gateway_ref   TEXT,                                -- the charge or payout it follows
   created_at    INTEGER NOT NULL,
   CHECK ((pledge_id IS NULL) <> (withdrawal_id IS NULL))
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX money_transactions_campaign_idx   ON money_transactions (campaign_id, kind);
-CREATE INDEX money_transactions_pledge_idx     ON money_transactions (pledge_id, kind);
-CREATE INDEX money_transactions_withdrawal_idx ON money_transactions (withdrawal_id, kind);
+CREATE INDEX money_transactions_pledge_idx     ON money_transactions (pledge_id, kind)
+  WHERE pledge_id IS NOT NULL;
+CREATE INDEX money_transactions_withdrawal_idx ON money_transactions (withdrawal_id, kind)
+  WHERE withdrawal_id IS NOT NULL;
 -- A pledge is captured at most once, whatever arrives twice.
 CREATE UNIQUE INDEX money_transactions_one_capture_key ON money_transactions (pledge_id)
   WHERE kind = 'capture';
 
+-- A transaction moves each account at most once.
 CREATE TABLE ledger_entries (
-  rowid          INTEGER NOT NULL PRIMARY KEY,
   transaction_id TEXT    NOT NULL REFERENCES money_transactions (id),
   account        TEXT    NOT NULL,                   -- e.g. 'campaign:cmp_…:creator'
   currency       TEXT    NOT NULL CHECK (length (currency) = 3),
-  amount         INTEGER NOT NULL CHECK (amount <> 0)
-) STRICT;
+  amount         INTEGER NOT NULL CHECK (amount <> 0),
+  PRIMARY KEY (transaction_id, account)
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX ledger_entries_transaction_idx ON ledger_entries (transaction_id);
 -- Account balances (sums by account) and a campaign's balance by kind,
--- from the index alone.
-CREATE INDEX ledger_entries_account_idx ON ledger_entries (account, currency, transaction_id, amount);
+-- from the index alone (it ends with the primary key).
+CREATE INDEX ledger_entries_account_idx ON ledger_entries (account, currency, amount);
 
 CREATE TRIGGER money_transactions_no_update BEFORE UPDATE ON money_transactions
 BEGIN SELECT RAISE (ABORT, 'money_transactions is append-only'); END;
@@ -184,8 +186,7 @@ BEGIN SELECT RAISE (ABORT, 'ledger_entries is append-only'); END;
 -- retry, or its worker died.
 
 CREATE TABLE payment_jobs (
-  rowid             INTEGER NOT NULL PRIMARY KEY,      -- creation order: the tie-break
-  id                TEXT    NOT NULL UNIQUE,           -- also the gateway's idempotency key
+  id                TEXT    NOT NULL PRIMARY KEY,      -- also the gateway's idempotency key
   kind              TEXT    NOT NULL
                             CHECK (kind IN ('authorize', 'capture', 'void', 'charge', 'refund',
                                             'payout')),
@@ -205,10 +206,9 @@ CREATE TABLE payment_jobs (
   CHECK ((kind = 'payout') = (pledge_id IS NULL)),
   CHECK (kind NOT IN ('capture', 'void', 'refund') OR charge_id IS NOT NULL),
   CHECK (kind NOT IN ('authorize', 'charge', 'payout') OR payment_method_id IS NOT NULL)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
-CREATE INDEX payment_jobs_due_idx    ON payment_jobs (next_attempt_at);
-CREATE INDEX payment_jobs_pledge_idx ON payment_jobs (pledge_id);
+CREATE INDEX payment_jobs_due_idx ON payment_jobs (next_attempt_at, created_at);
 
 -- Gateway events already applied (deduplication by the event's id).
 CREATE TABLE payment_events (
