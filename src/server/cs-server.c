@@ -796,6 +796,8 @@ cs_server_new (CsServerConfig *config, GError **error)
   cs_routes_register (server->ctx.router);
   server->ctx.metrics = cs_metrics_new (server->ctx.router);
   server->ctx.live = cs_live_new ();
+  cs_metrics_add_gauge (server->ctx.metrics, "crowdspark_live_connections", "Open WebSockets of GET /api/v1/live.",
+                        (CsMetricsGaugeFunc) cs_live_n_connections, server->ctx.live);
   return g_steal_pointer (&server);
 }
 

@@ -474,6 +474,30 @@ test_bad_frames (Fixture *f, gconstpointer data)
   g_assert_cmpuint (cs_live_n_connections (hub (ts)), ==, 1);
 }
 
+/* Documented in the OpenAPI document, and counted in /metrics. */
+static void
+test_documented_and_counted (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autoptr(Client) c = client_open (ts, NULL);
+  g_autoptr(CsTestResponse) doc = NULL;
+  g_autoptr(CsTestResponse) metrics = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *get;
+
+  doc = cs_test_request (ts, "GET", "/api/v1/openapi.json", NULL, NULL);
+  get = json_object_get_object_member (json_object_get_object_member (json_object_get_object_member (
+          cs_test_object (doc), "paths"), "/api/v1/live"), "get");
+  g_assert_nonnull (get);
+  g_assert_true (json_object_has_member (json_object_get_object_member (get, "responses"), "101"));
+
+  wait_connections (ts, 1);
+  metrics = cs_test_request (ts, "GET", "/metrics", NULL, NULL);
+  g_assert_cmpuint (metrics->status, ==, 200);
+  text = g_strndup (g_bytes_get_data (metrics->body, NULL), g_bytes_get_size (metrics->body));
+  g_assert_nonnull (strstr (text, "\ncrowdspark_live_connections 1\n"));
+}
+
 static void
 test_auth (Fixture *f, gconstpointer data)
 {
@@ -773,6 +797,7 @@ main (int argc, char **argv)
   g_test_add ("/live/rate-limit", Fixture, NULL, fixture_set_up, test_rate_limit, fixture_tear_down);
   g_test_add ("/live/unsubscribe", Fixture, NULL, fixture_set_up, test_unsubscribe, fixture_tear_down);
   g_test_add ("/live/bad-frames", Fixture, NULL, fixture_set_up, test_bad_frames, fixture_tear_down);
+  g_test_add ("/live/documented-and-counted", Fixture, NULL, fixture_set_up, test_documented_and_counted, fixture_tear_down);
   g_test_add ("/live/auth", Fixture, NULL, fixture_set_up, test_auth, fixture_tear_down);
   g_test_add ("/live/slow-subscriber-dropped", Fixture, NULL, fixture_set_up, test_slow_subscriber_dropped, fixture_tear_down);
   g_test_add ("/live/dead-peer-dropped", Fixture, NULL, fixture_set_up, test_dead_peer_dropped, fixture_tear_down);

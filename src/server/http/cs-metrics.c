@@ -26,10 +26,21 @@ typedef struct {
   gint64 total;
 } RouteMetrics;
 
+typedef struct {
+  const char        *name;
+  const char        *help;
+  CsMetricsGaugeFunc read;
+  gpointer           data;
+} Gauge;
+
+#define MAX_GAUGES 8
+
 struct _CsMetrics {
   CsRouter     *router;
   guint         n_routes;
   RouteMetrics *routes;     /* n_routes + 1: the last is "unmatched" */
+  Gauge         gauges[MAX_GAUGES];
+  guint         n_gauges;
 };
 
 CsMetrics *
@@ -137,6 +148,14 @@ render_route (GString *out, GString *hist, const char *label, const char *method
   }
 }
 
+void
+cs_metrics_add_gauge (CsMetrics *metrics, const char *name, const char *help, CsMetricsGaugeFunc read,
+                      gpointer data)
+{
+  g_return_if_fail (metrics->n_gauges < MAX_GAUGES);
+  metrics->gauges[metrics->n_gauges++] = (Gauge) { name, help, read, data };
+}
+
 GBytes *
 cs_metrics_render (CsMetrics *metrics)
 {
@@ -160,5 +179,12 @@ cs_metrics_render (CsMetrics *metrics)
                     &metrics->routes[r]);
     }
   g_string_append_len (out, hist->str, hist->len);
+  for (guint i = 0; i < metrics->n_gauges; i++)
+    {
+      const Gauge *g = &metrics->gauges[i];
+
+      g_string_append_printf (out, "# HELP %s %s\n# TYPE %s gauge\n%s %u\n",
+                              g->name, g->help, g->name, g->name, g->read (g->data));
+    }
   return g_string_free_to_bytes (out);
 }
