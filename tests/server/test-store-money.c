@@ -1086,6 +1086,10 @@ test_settle_successful (Fixture *f, gconstpointer data)
     charge = g_strdup ((const char *) sqlite3_column_text (st, 0));
     sqlite3_finalize (st);
     sqlite3_close (db);
+    /* a refund the processor refused changes nothing */
+    g_assert_false (apply (f, "evt_refund_refused", CS_PAYMENT_EVENT_REFUNDED, charge, b->id, NULL, 5000,
+                           "charge_not_captured", end + 49));
+    assert_status (f, b->id, CS_PLEDGE_COLLECTED);
     g_assert_false (apply (f, "evt_refund", CS_PAYMENT_EVENT_REFUNDED, charge, b->id, NULL, 5000, NULL, end + 50));
     assert_status (f, b->id, CS_PLEDGE_REFUNDED);
     bal = balance (f, cmp);

@@ -1731,6 +1731,9 @@ on_refunded (CsSqliteConn *c, Row *r, const CsPaymentEvent *event, gint64 now, G
   g_autofree char *creator = campaign_account (p->campaign_id, "creator");
   const Entry entries[] = { { creator, p->amount }, { "processor", -p->amount } };
 
+  /* A refund the processor refused is reported with its reason. */
+  if (event->failure_reason != NULL)
+    return ignore_event (event, r, event->failure_reason);
   if (p->status != CS_PLEDGE_COLLECTED || !is_its_charge (r, event))
     return ignore_event (event, r, "the pledge is not collected with this charge");
   if (event->amount != p->amount)
