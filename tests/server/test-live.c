@@ -523,7 +523,7 @@ test_auth (Fixture *f, gconstpointer data)
 
   /* Not an upgrade: a problem, not a hang. */
   plain = cs_test_request (ts, "GET", "/api/v1/live", NULL, NULL);
-  cs_test_assert_problem (plain, 426, NULL);
+  cs_test_assert_problem (plain, 400, NULL);
 
   with_header = client_open (ts, token);
   with_query = client_connect (ts, NULL, query, &status);

@@ -109,6 +109,7 @@ struct _Subscriber {
   CsLiveLoop              *loop;
   SoupWebsocketConnection *conn;
   GSocket                 *socket;      /* NULL when libsoup did not tell */
+  gboolean                 measurable;  /* TCP_INFO works on it: the backlog can be watched */
   char                    *user_id;     /* NULL: anonymous */
   char                    *token_hash;  /* SHA-256 of the access token, to re-check the session */
   GHashTable              *campaigns;   /* subscribed ids (owned) */
@@ -311,7 +312,7 @@ subscriber_socket_usable (Subscriber *sub)
          soup_websocket_connection_get_state (sub->conn) == SOUP_WEBSOCKET_STATE_OPEN;
 }
 
-static void
+static gboolean
 subscriber_refresh_acked (Subscriber *sub)
 {
   struct tcp_info info;
@@ -321,18 +322,19 @@ subscriber_refresh_acked (Subscriber *sub)
   if (!subscriber_socket_usable (sub) ||
       getsockopt (g_socket_get_fd (sub->socket), IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
       len < offsetof (struct tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked)
-    return;
+    return FALSE;
   sub->acked = info.tcpi_bytes_acked;
   /* libsoup's own frames (pongs, pings) are acknowledged but not counted by us. */
   if (sub->acked > sub->queued)
     sub->queued = sub->acked;
+  return TRUE;
 }
 
 /* Whether @extra more bytes would leave the subscriber within MAX_BACKLOG. */
 static gboolean
 subscriber_keeps_up (Subscriber *sub, guint64 extra)
 {
-  if (sub->socket == NULL)
+  if (!sub->measurable)
     return TRUE;   /* nothing to measure with: keepalive still finds dead peers */
   if (sub->queued + extra - sub->acked <= BACKLOG_CHECK_BYTES)
     return TRUE;
@@ -844,15 +846,10 @@ live_http_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
     {
       const char *upgrade = soup_message_headers_get_one (req_hdrs, "Upgrade");
 
-      if (upgrade == NULL || g_ascii_strcasecmp (upgrade, "websocket") != 0)
-        {
-          respond_problem (msg, path, 0, 426, "upgrade-required",
-                           "GET /api/v1/live upgrades to a WebSocket: send “Connection: Upgrade” and “Upgrade: websocket”.");
-          soup_message_headers_replace (resp_hdrs, "Upgrade", "websocket");
-          soup_message_headers_replace (resp_hdrs, "Connection", "Upgrade");
-        }
-      else
-        respond_problem (msg, path, CS_ERROR_MALFORMED, 0, NULL, error->message);
+      respond_problem (msg, path, CS_ERROR_MALFORMED, 0, NULL,
+                       upgrade == NULL || g_ascii_strcasecmp (upgrade, "websocket") != 0
+                       ? "GET /api/v1/live upgrades to a WebSocket: send “Connection: Upgrade” and “Upgrade: websocket”."
+                       : error->message);
       return;
     }
 
@@ -914,7 +911,7 @@ live_websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, S
 
       sub->socket = g_object_ref (socket);
       /* Everything already written (the 101 response) is the starting point. */
-      subscriber_refresh_acked (sub);
+      sub->measurable = subscriber_refresh_acked (sub);
       if (ioctl (g_socket_get_fd (socket), SIOCOUTQ, &outq) == 0 && outq > 0)
         sub->queued = sub->acked + (guint64) outq;
       if (loop->upgraded != NULL)
