@@ -690,6 +690,30 @@ client_closed (gpointer data)
   return ((Client *) data)->closed;
 }
 
+/* A signed-in socket ends with its session (here: logout) with 1008. */
+static void
+test_session_end_closes (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autofree char *token = cs_test_register (ts, "leaver", NULL);
+  g_autoptr(Client) signed_in = NULL;
+  g_autoptr(Client) anonymous = NULL;
+  g_autoptr(CsTestResponse) logout = NULL;
+
+  cs_live_set_keepalive (hub (ts), 1);
+  signed_in = client_open (ts, token);
+  anonymous = client_open (ts, NULL);
+  client_subscribe (signed_in, "cmp_s");
+  client_subscribe (anonymous, "cmp_s");
+  logout = cs_test_request (ts, "POST", "/api/v1/auth/logout", token, NULL);
+  g_assert_cmpuint (logout->status / 100, ==, 2);
+  wait_until (client_closed, signed_in, "the signed-out socket to close");
+  g_assert_cmpuint (soup_websocket_connection_get_close_code (signed_in->conn), ==,
+                    SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  wait_connections (ts, 1);
+  g_assert_false (anonymous->closed);
+}
+
 static void
 test_shutdown_closes (Fixture *f, gconstpointer data)
 {
@@ -801,6 +825,7 @@ main (int argc, char **argv)
   g_test_add ("/live/auth", Fixture, NULL, fixture_set_up, test_auth, fixture_tear_down);
   g_test_add ("/live/slow-subscriber-dropped", Fixture, NULL, fixture_set_up, test_slow_subscriber_dropped, fixture_tear_down);
   g_test_add ("/live/dead-peer-dropped", Fixture, NULL, fixture_set_up, test_dead_peer_dropped, fixture_tear_down);
+  g_test_add ("/live/session-end-closes", Fixture, NULL, fixture_set_up, test_session_end_closes, fixture_tear_down);
   g_test_add ("/live/client-close-forgets", Fixture, NULL, fixture_set_up, test_client_close_forgets, fixture_tear_down);
   g_test_add ("/live/descriptors-released", Fixture, NULL, fixture_set_up, test_descriptors_released, fixture_tear_down);
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);

@@ -26,7 +26,7 @@
  *
  * Authentication happens at the upgrade (a normal handler on the same path
  * runs before libsoup's handshake and may refuse it with 401).  The session
- * is checked again every SESSION_CHECK_SECONDS: once it is revoked, or its
+ * is checked again every two keepalive intervals: once it is revoked, or its
  * access token expired or was rotated by a refresh, the socket is closed
  * with 1008 and the client reconnects with its new token.
  */
@@ -51,7 +51,6 @@
 #define MAX_INCOMING_BYTES      16384         /* a subscribe of 100 long ids fits */
 #define PROGRESS_INTERVAL_MS    200           /* ≤ 5 progress events per second per campaign */
 #define KEEPALIVE_SECONDS       30            /* ping interval; silent 2.5 intervals = dead */
-#define SESSION_CHECK_SECONDS   60
 #define MAX_BACKLOG             (1024 * 1024) /* unacknowledged bytes before a subscriber is dropped */
 #define BACKLOG_CHECK_BYTES     (64 * 1024)   /* below this estimate, TCP_INFO is not asked */
 #define MAX_INBOX               100000        /* events waiting for one loop */
@@ -947,7 +946,8 @@ session_still_valid (CsLiveLoop *loop, Subscriber *sub)
 }
 
 /* Every half keepalive interval: drops peers silent for 2.5 intervals (no
- * frame, no pong), and closes sockets whose session ended. */
+ * frame, no pong), and closes sockets whose session ended (looked up every
+ * two intervals). */
 static gboolean
 sweep_cb (gpointer data)
 {
@@ -968,7 +968,7 @@ sweep_cb (gpointer data)
         continue;
       if (now - sub->last_seen > interval * 5 / 2)
         g_ptr_array_add (dead, sub);
-      else if (sub->token_hash != NULL && now - sub->checked_at >= SESSION_CHECK_SECONDS * G_USEC_PER_SEC)
+      else if (sub->token_hash != NULL && now - sub->checked_at >= 2 * interval)
         {
           sub->checked_at = now;
           if (!session_still_valid (loop, sub))

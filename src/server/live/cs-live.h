@@ -33,7 +33,8 @@ void     cs_live_publish_json      (CsLive *live, const char *campaign_id, const
 /* Number of open subscriber connections (metrics, tests). */
 guint    cs_live_n_connections     (CsLive *live);
 /* The keepalive ping interval of new connections (default 30 s); a peer
- * silent for two and a half intervals is dropped.  For tests. */
+ * silent for two and a half intervals is dropped, and signed-in sockets
+ * have their session looked up every two intervals.  For tests. */
 void     cs_live_set_keepalive     (CsLive *live, guint seconds);
 
 /* ---- For cs-server.c: one CsLiveLoop per event-loop thread ----------------
