@@ -81,27 +81,27 @@ struct _CsLive {
 typedef struct _Subscriber Subscriber;
 
 struct _CsLiveLoop {
-  CsLive          *live;
-  CsServerContext *ctx;
-  CsStoreConn     *conn;
-  SoupServer      *soup;
-  GMainContext    *context;
-  GSource         *wakeup;
-  GSource         *sweep;
+  CsLive            *live;
+  CsServerContext   *ctx;
+  CsStoreConn       *conn;
+  SoupServer        *soup;
+  GMainContext      *context;
+  GSource           *wakeup;
+  GSource           *sweep;
   CsLiveUpgradedFunc upgraded;
-  gpointer         upgraded_data;
+  gpointer           upgraded_data;
 
   /* under live->lock */
-  GQueue           inbox;          /* LiveEvent* */
-  GHashTable      *inbox_progress; /* campaign id → its EVENT_PROGRESS in inbox (not owned) */
-  GHashTable      *campaign_ids;   /* ids with a subscriber here (mirror of by_campaign) */
-  GHashTable      *user_ids;       /* ids with a connection here (mirror of by_user) */
+  GQueue             inbox;          /* LiveEvent* */
+  GHashTable        *inbox_progress; /* campaign id → its EVENT_PROGRESS in inbox (not owned) */
+  GHashTable        *campaign_ids;   /* ids with a subscriber here (mirror of by_campaign) */
+  GHashTable        *user_ids;       /* ids with a connection here (mirror of by_user) */
 
   /* loop thread only */
-  GHashTable      *subscribers;    /* Subscriber* (owned) */
-  GHashTable      *by_campaign;    /* campaign id → GHashTable set of Subscriber* */
-  GHashTable      *by_user;        /* user id → GHashTable set of Subscriber* */
-  GHashTable      *rates;          /* campaign id → Rate* */
+  GHashTable        *subscribers;    /* Subscriber* (owned) */
+  GHashTable        *by_campaign;    /* campaign id → GHashTable set of Subscriber* */
+  GHashTable        *by_user;        /* user id → GHashTable set of Subscriber* */
+  GHashTable        *rates;          /* campaign id → Rate* */
 };
 
 struct _Subscriber {
@@ -1054,9 +1054,9 @@ cs_live_detach_loop (CsLiveLoop *loop)
 
   g_mutex_lock (&live->lock);
   g_ptr_array_remove (live->loops, loop);
+  g_hash_table_remove_all (loop->inbox_progress);
   while ((event = g_queue_pop_head (&loop->inbox)) != NULL)
     live_event_free (event);
-  g_hash_table_remove_all (loop->inbox_progress);
   g_mutex_unlock (&live->lock);
 
   soup_server_remove_handler (loop->soup, LIVE_PATH);
