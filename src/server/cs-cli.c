@@ -254,7 +254,7 @@ cmd_seed_demo (CsServerConfig *config, GError **error)
   conn = cs_store_connect (store, error);
   if (conn == NULL)
     return 1;
-  if (!cs_seed_demo (conn, config->password_cost, g_get_real_time () / G_USEC_PER_SEC, error))
+  if (!cs_seed_demo (store, conn, config, g_get_real_time () / G_USEC_PER_SEC, error))
     return 1;
   g_print ("Seeded the demo platform. Sign in as backer@crowdspark.test with the password “%s”.\n",
            CS_SEED_DEMO_PASSWORD);

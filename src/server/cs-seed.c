@@ -2,7 +2,14 @@
  *
  * Everything here goes through the store API, like any other writer: users,
  * campaigns (inserted as drafts, then submitted, approved, settled through
- * the real state machine), pledges (cs_store_demo_pledge) and updates.
+ * the real state machine), pledges and updates.  Money takes the real path
+ * too: creators verify their identity with the sandbox provider, backers
+ * tokenise sandbox cards and pledge, the sandbox gateway authorizes, its
+ * signed webhooks are applied by the payment service, and ended campaigns
+ * are settled by the settlement job (captures, voids, fees), so that
+ * `check-books` holds on a freshly seeded database.  The webhooks are
+ * handed over in-process (signed and verified all the same) instead of
+ * over HTTP, since no server runs while seeding.
  * Every date is an offset from @now, so a database seeded today looks the
  * same as one seeded next year: some campaigns just started, some end within
  * 48 hours, some finished weeks ago.
@@ -18,6 +25,10 @@
 
 #include "cs-seed.h"
 #include "cs-auth-service.h"
+#include "cs-money-service.h"
+#include "cs-gateway.h"
+#include "cs-kyc-provider.h"
+#include "cs-webhook.h"
 
 #define DAY  (G_GINT64_CONSTANT (24) * 3600)
 #define HOUR G_GINT64_CONSTANT (3600)
@@ -846,6 +857,10 @@ typedef struct {
   const char  *admin_id;
   const char  *demo_id;
   guint        n_pledges;
+  CsGateway   *gateway;
+  GHashTable  *cards;        /* backer id → sandbox payment method id */
+  char        *secret;       /* signs the in-process webhooks */
+  CsServerConfig *config;
 } SeedContext;
 
 static void
@@ -1127,19 +1142,127 @@ compare_gint64 (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+/* A sandbox card per backer; a few backers have the card whose capture
+ * fails, so the demo shows a pledge waiting for a new payment method. */
+static const char *
+seed_card_for (SeedContext *ctx, const char *backer_id, GError **error)
+{
+  CsSandboxPaymentMethod pm = { 0 };
+  const char *number;
+  const char *existing = g_hash_table_lookup (ctx->cards, backer_id);
+
+  if (existing != NULL)
+    return existing;
+  number = g_hash_table_size (ctx->cards) % 97 == 13 ? "4000000000000341" : "4242424242424242";
+  if (!cs_sandbox_tokenize (ctx->conn, number, 12, 2030, "123", ctx->now, &pm, error))
+    return NULL;
+  g_hash_table_insert (ctx->cards, g_strdup (backer_id), g_strdup (pm.id));
+  return g_hash_table_lookup (ctx->cards, backer_id);
+}
+
 static gboolean
 seed_pledge (SeedContext *ctx, SeededCampaign *sc, const char *backer_id, int tier, gint64 amount,
-             const char *status, gint64 created_at, GError **error)
+             gint64 created_at, GError **error)
 {
-  g_autofree char *pledge_id = cs_id_new ("plg");
+  g_autofree char *pledge_id = cs_id_new ("pl");
+  g_autofree char *job_id = cs_id_new ("job");
+  g_autoptr(CsPledge) pledge = NULL;
+  g_auto(CsReplay) replay = { 0 };
+  const char *pm = seed_card_for (ctx, backer_id, error);
+  CsPledgeCreate create;
+  CsIdempotency idem;
 
-  if (!cs_store_demo_pledge (ctx->conn, pledge_id, sc->id, backer_id,
-                             tier >= 0 ? sc->tier_ids[tier] : NULL, amount, status, created_at, error))
+  if (pm == NULL)
+    return FALSE;
+  create = (CsPledgeCreate) {
+    .pledge_id = pledge_id,
+    .campaign_id = sc->id,
+    .backer_id = backer_id,
+    .amount = amount,
+    .reward_tier_id = tier >= 0 ? sc->tier_ids[tier] : NULL,
+    .payment_method_id = pm,
+    .job_id = job_id,
+  };
+  idem = (CsIdempotency) { backer_id, pledge_id, "seed", pledge_id };
+  if (!cs_store_pledge_create (ctx->conn, &create, &idem, created_at, &pledge, &replay, error))
     return FALSE;
   if (tier >= 0)
     sc->claimed[tier]++;
   ctx->n_pledges++;
   return TRUE;
+}
+
+/* Runs the gateway jobs and hands the providers' webhooks to the services,
+ * signed and verified like over HTTP, until nothing is queued. */
+static gboolean
+seed_process_payments (SeedContext *ctx, GError **error)
+{
+  CsCall call = { .conn = ctx->conn, .config = ctx->config, .now = ctx->now };
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) jobs = cs_store_payment_jobs_claim (ctx->conn, "seed", ctx->now, 600, 256, error);
+      g_autoptr(GPtrArray) messages = NULL;
+
+      if (jobs == NULL)
+        return FALSE;
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          CsPaymentJob *job = g_ptr_array_index (jobs, i);
+          g_autofree char *ref = NULL;
+
+          if (!cs_gateway_execute (ctx->gateway, ctx->conn, job, ctx->now, &ref, error) ||
+              !cs_store_payment_job_done (ctx->conn, job->id, ref, ctx->now, error))
+            return FALSE;
+        }
+      messages = cs_store_outbox_claim (ctx->conn, "seed", ctx->now, 600, 256, error);
+      if (messages == NULL)
+        return FALSE;
+      for (guint i = 0; i < messages->len; i++)
+        {
+          CsOutboxMessage *m = g_ptr_array_index (messages, i);
+          g_autoptr(GBytes) body = g_bytes_new (m->body, strlen (m->body));
+          g_autofree char *signature = cs_webhook_sign (ctx->secret, ctx->now, m->body, strlen (m->body));
+          CsCampaignProgress progress = { 0 };
+          g_autoptr(CsKycCheck) check = NULL;
+          gboolean duplicate = FALSE;
+          gboolean ok;
+
+          if (g_strcmp0 (m->endpoint, "kyc") == 0)
+            ok = cs_kyc_webhook (&call, ctx->secret, signature, body, &duplicate, &check, error);
+          else
+            ok = cs_payments_webhook (&call, ctx->secret, signature, body, &duplicate, &progress, error);
+          if (!ok || !cs_store_outbox_delivered (ctx->conn, m->id, ctx->now, error))
+            return FALSE;
+        }
+      if (jobs->len == 0 && messages->len == 0)
+        return TRUE;
+    }
+}
+
+/* Every creator verifies their identity with the sandbox provider. */
+static gboolean
+seed_verify_creators (SeedContext *ctx, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (creators); i++)
+    {
+      const char *user_id = g_hash_table_lookup (ctx->users, creators[i].username);
+      g_autoptr(CsKycCheck) check = cs_kyc_check_new ();
+      g_autoptr(CsKycCheck) stored = NULL;
+
+      check->id = cs_id_new ("kyc");
+      check->user_id = g_strdup (user_id);
+      check->status = CS_KYC_PENDING;
+      check->full_name = g_strdup (creators[i].display_name);
+      check->country = g_strdup ("NL");
+      check->document_type = g_strdup ("passport");
+      check->document_last4 = g_strdup ("4821");
+      check->created_at = check->updated_at = ctx->now - 200 * DAY;
+      stored = cs_store_kyc_submit (ctx->conn, check, ctx->now - 200 * DAY, error);
+      if (stored == NULL || !cs_kyc_provider_submit (ctx->conn, stored->id, "NX9934821", ctx->now, error))
+        return FALSE;
+    }
+  return seed_process_payments (ctx, error);
 }
 
 /* Spreads about spec->percent of the goal over spec->backers pledges
@@ -1188,7 +1311,7 @@ seed_crowd_pledges (SeedContext *ctx, const SeedCampaign *spec, SeededCampaign *
         desired = share;
       seed_choose (ctx, spec, sc, desired, &tier, &amount);
 
-      if (!seed_pledge (ctx, sc, backer_id, tier, amount, status, times[k], error))
+      if (!seed_pledge (ctx, sc, backer_id, tier, amount, times[k], error))
         return FALSE;
       remaining -= amount;
       k++;
@@ -1309,8 +1432,7 @@ seed_demo_backer (SeedContext *ctx, GError **error)
 
       g_return_val_if_fail (spec != NULL && sc != NULL && sc->start != 0, FALSE);
       at = CLAMP (ctx->now - dp->days_ago * DAY, sc->start + HOUR, MIN (ctx->now, sc->end) - HOUR);
-      if (!seed_pledge (ctx, sc, ctx->demo_id, dp->tier, dp->amount,
-                        spec->fate == SEED_SUCCESSFUL ? "collected" : "authorized", at, error))
+      if (!seed_pledge (ctx, sc, ctx->demo_id, dp->tier, dp->amount, at, error))
         {
           g_prefix_error (error, "Seeding the demo backer's pledge to “%s”: ", spec->title);
           return FALSE;
@@ -1319,32 +1441,18 @@ seed_demo_backer (SeedContext *ctx, GError **error)
   return TRUE;
 }
 
-/* Successful and failed campaigns are settled at their deadline, after all
- * their pledges are in. */
+/* The pledges are authorized, then the settlement job settles every
+ * campaign whose deadline has passed (captures, voids, fees), and the
+ * gateway's answers are applied. */
 static gboolean
 seed_settle (SeedContext *ctx, GError **error)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (campaigns); i++)
-    {
-      const SeedCampaign *spec = &campaigns[i];
-      SeededCampaign *sc;
-      CsCampaignEvent event;
+  g_autoptr(GPtrArray) settled = g_ptr_array_new_with_free_func (g_free);
 
-      if (spec->fate == SEED_SUCCESSFUL)
-        event = CS_CAMPAIGN_EVENT_SUCCEED;
-      else if (spec->fate == SEED_FAILED)
-        event = CS_CAMPAIGN_EVENT_FAIL;
-      else
-        continue;
-
-      sc = g_hash_table_lookup (ctx->campaigns, spec->key);
-      if (!seed_transition (ctx, sc->id, event, NULL, NULL, sc->end, error))
-        {
-          g_prefix_error (error, "Settling campaign “%s”: ", spec->title);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  if (!seed_process_payments (ctx, error) ||
+      !cs_store_settle_due (ctx->conn, ctx->now, 1000, settled, error))
+    return FALSE;
+  return seed_process_payments (ctx, error);
 }
 
 static gboolean
@@ -1400,7 +1508,7 @@ seed_check_absent (CsStoreConn *conn, GError **error)
 }
 
 gboolean
-cs_seed_demo (CsStoreConn *conn, CsPasswordCost cost, gint64 now, GError **error)
+cs_seed_demo (CsStore *store, CsStoreConn *conn, CsServerConfig *config, gint64 now, GError **error)
 {
   g_autofree char *password_hash = NULL;
   SeedContext ctx = { 0 };
@@ -1413,7 +1521,7 @@ cs_seed_demo (CsStoreConn *conn, CsPasswordCost cost, gint64 now, GError **error
     return FALSE;
 
   /* One argon2id hash for every demo account: hashing is slow on purpose. */
-  password_hash = cs_password_hash (CS_SEED_DEMO_PASSWORD, cost, error);
+  password_hash = cs_password_hash (CS_SEED_DEMO_PASSWORD, config->password_cost, error);
   if (password_hash == NULL)
     return FALSE;
 
@@ -1424,8 +1532,17 @@ cs_seed_demo (CsStoreConn *conn, CsPasswordCost cost, gint64 now, GError **error
   ctx.users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   ctx.campaigns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, seeded_campaign_free);
   ctx.pool = g_ptr_array_new ();
+  ctx.config = config;
+  ctx.gateway = cs_gateway_new_sandbox (store);
+  ctx.cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  {
+    guint8 key[32];
 
-  if (!seed_users (&ctx, error))
+    cs_random_bytes (key, sizeof key);
+    ctx.secret = cs_base64url_encode (key, sizeof key);
+  }
+
+  if (!seed_users (&ctx, error) || !seed_verify_creators (&ctx, error))
     goto out;
 
   for (guint i = 0; i < G_N_ELEMENTS (campaigns); i++)
@@ -1444,6 +1561,9 @@ cs_seed_demo (CsStoreConn *conn, CsPasswordCost cost, gint64 now, GError **error
   ok = TRUE;
 
 out:
+  cs_gateway_free (ctx.gateway);
+  g_hash_table_unref (ctx.cards);
+  g_free (ctx.secret);
   g_ptr_array_unref (ctx.pool);
   g_hash_table_unref (ctx.campaigns);
   g_hash_table_unref (ctx.users);

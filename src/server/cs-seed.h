@@ -12,8 +12,9 @@ G_BEGIN_DECLS
 /* The demo accounts' password (documented in README.md). */
 #define CS_SEED_DEMO_PASSWORD "crowdspark-demo"
 
-/* Seeds @conn's database as of @now.  Refuses (CS_ERROR_CONFLICT) when the
+/* Seeds @conn's database as of @now, with money through the sandbox
+ * gateway and identity provider (in-process).  Refuses (CS_ERROR_CONFLICT) when the
  * demo data is already there, so running it twice is harmless. */
-gboolean cs_seed_demo (CsStoreConn *conn, CsPasswordCost cost, gint64 now, GError **error);
+gboolean cs_seed_demo (CsStore *store, CsStoreConn *conn, CsServerConfig *config, gint64 now, GError **error);
 
 G_END_DECLS

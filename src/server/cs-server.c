@@ -31,6 +31,8 @@
 #include "cs-routes.h"
 #include "cs-auth-service.h"
 #include "cs-response-cache.h"
+#include "cs-gateway.h"
+#include "cs-jobs.h"
 #include "cs-live.h"
 
 typedef struct _LoopThread LoopThread;
@@ -775,6 +777,52 @@ trending_timeout_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- the money path's background work ------------------------------------- */
+
+static gint64
+jobs_now_cb (gpointer data)
+{
+  return cs_server_context_now (data);
+}
+
+static void
+jobs_progress_cb (const CsCampaignProgress *progress, gpointer data)
+{
+  CsServerContext *ctx = data;
+
+  if (ctx->live != NULL)
+    cs_live_publish_progress (ctx->live, progress);
+}
+
+/* The gateway (sandbox mode only: no real processor is built in), the
+ * webhook secret, and the test clock's offset, which lives in the database
+ * so that a restart keeps the time. */
+static gboolean
+setup_payments (CsServer *server, GError **error)
+{
+  CsServerContext *ctx = &server->ctx;
+  g_autoptr(CsStoreConn) conn = NULL;
+  gint64 offset = 0;
+
+  if (ctx->config->webhook_secret != NULL)
+    ctx->webhook_secret = g_strdup (ctx->config->webhook_secret);
+  else
+    {
+      guint8 key[32];
+
+      cs_random_bytes (key, sizeof key);
+      ctx->webhook_secret = cs_base64url_encode (key, sizeof key);
+    }
+  if (!ctx->config->sandbox)
+    return TRUE;
+  ctx->gateway = cs_gateway_new_sandbox (ctx->store);
+  conn = cs_store_connect (ctx->store, error);
+  if (conn == NULL || !cs_store_setting_get_int (conn, "sandbox.clock_offset", 0, &offset, error))
+    return FALSE;
+  __atomic_store_n (&ctx->clock_offset, offset, __ATOMIC_RELAXED);
+  return TRUE;
+}
+
 CsServer *
 cs_server_new (CsServerConfig *config, GError **error)
 {
@@ -798,6 +846,8 @@ cs_server_new (CsServerConfig *config, GError **error)
   server->ctx.live = cs_live_new ();
   cs_metrics_add_gauge (server->ctx.metrics, "crowdspark_live_connections", "Open WebSockets of GET /api/v1/live.",
                         (CsMetricsGaugeFunc) cs_live_n_connections, server->ctx.live);
+  if (!setup_payments (server, error))
+    return NULL;
   return g_steal_pointer (&server);
 }
 
@@ -866,6 +916,17 @@ cs_server_start (CsServer *server, GError **error)
                                  config->tls_cert != NULL ? "https" : "http",
                                  ipv6 ? "[" : "", config->listen_host, ipv6 ? "]" : "", port);
 
+  /* Payment jobs, webhook deliveries and settlement run on their own thread. */
+  if (server->ctx.gateway != NULL)
+    {
+      server->ctx.jobs = cs_jobs_new (server->ctx.store, server->ctx.gateway,
+                                      config->webhook_url != NULL ? config->webhook_url : server->url,
+                                      server->ctx.webhook_secret, jobs_now_cb, &server->ctx,
+                                      jobs_progress_cb, &server->ctx);
+      if (!cs_jobs_start (server->ctx.jobs, error))
+        return FALSE;
+    }
+
   /* Trending scores and housekeeping: now, then every ten minutes, on the worker pool. */
   g_thread_pool_push (server->pool, &trending_job_tag, NULL);
   {
@@ -918,6 +979,10 @@ cs_server_stop (CsServer *server, guint grace_ms)
   if (!server->started || server->stopped)
     return;
   server->stopped = TRUE;
+
+  /* The job thread first: it calls the gateway and posts webhooks to us. */
+  if (server->ctx.jobs != NULL)
+    cs_jobs_stop (server->ctx.jobs);
 
   g_atomic_int_set (&server->draining, TRUE);
 
@@ -974,6 +1039,11 @@ cs_server_free (CsServer *server)
   while ((conn = g_async_queue_try_pop (server->idle_conns)) != NULL)
     cs_store_conn_free (conn);
   g_async_queue_unref (server->idle_conns);
+  g_clear_pointer (&server->ctx.jobs, cs_jobs_free);
+  g_clear_pointer (&server->ctx.gateway, cs_gateway_free);
+  if (server->ctx.webhook_secret != NULL)
+    memset (server->ctx.webhook_secret, 0, strlen (server->ctx.webhook_secret));
+  g_free (server->ctx.webhook_secret);
   cs_metrics_free (server->ctx.metrics);
   cs_live_free (server->ctx.live);
   cs_router_free (server->ctx.router);

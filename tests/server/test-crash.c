@@ -33,7 +33,8 @@ server_start (void)
   g_autoptr(GDataInputStream) out = NULL;
   Server *s = g_new0 (Server, 1);
 
-  g_assert_true (g_file_set_contents (ini, "[server]\naccess-log=false\nsandbox=true\nwebhook-secret=" SECRET "\n",
+  g_assert_true (g_file_set_contents (ini, "[server]\naccess-log=false\nsandbox=true\nwebhook-secret=" SECRET "\n"
+                                      "access-token-ttl=3000000\n",
                                       -1, NULL));
   s->proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, server_bin, "serve", "--config", ini,
                               "--database", db_url, "--listen", "127.0.0.1:0", "--threads", "2",

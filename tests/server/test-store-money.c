@@ -1227,8 +1227,12 @@ test_cancel_and_suspend_void (Fixture *f, gconstpointer data)
       c = cs_store_campaign_transition (f->conn, cmp, events[i], actor, "Because", NOW + 200, &error);
       g_assert_no_error (error);
       assert_status (f, p->id, CS_PLEDGE_VOIDED);
-      /* counted: the campaign's history */
-      assert_totals (f, cmp, 2000, 1);
+      /* a cancelled campaign keeps its history in its totals; a suspended
+       * one may be reinstated, so it counts only money that is held */
+      if (events[i] == CS_CAMPAIGN_EVENT_CANCEL)
+        assert_totals (f, cmp, 2000, 1);
+      else
+        assert_totals (f, cmp, 0, 0);
       g_assert_cmpint (tier_claimed (f, cmp), ==, 0);
       g_assert_cmpuint (run_gateway (f, NOW + 201, CS_PAYMENT_JOB_VOID), ==, 1);
       assert_books (f);

@@ -11,7 +11,7 @@ cs_routes_register (CsRouter *router)
   cs_routes_me_register (router);
   cs_routes_campaigns_register (router);
   cs_routes_ops_register (router);
-  /* cs_routes_money_register (router);  lead: enabled once its dependencies land */
+  cs_routes_money_register (router);
 }
 
 void

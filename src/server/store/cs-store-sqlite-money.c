@@ -1999,9 +1999,11 @@ sqlite_payment_event_apply (CsStoreConn *conn, const CsPaymentEvent *event, gint
  * They stay counted: the campaign's history.  The caller marks the
  * campaign changed. */
 gboolean
-sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gint64 now, GError **error)
+sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gboolean suspended, gint64 now,
+                        GError **error)
 {
   g_autoptr(GPtrArray) ids = NULL;
+  gint64 d_amount = 0, d_backers = 0;
 
   {
     g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_PLEDGES_AUTHORIZED, error);
@@ -2022,10 +2024,19 @@ sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gint64 now, GE
           !tier_release (c, r.p->reward_tier_id, now, error))
         return FALSE;
       r.p->status = CS_PLEDGE_VOIDED;
-      set_str (&r.void_reason, "campaign_ended");
+      /* An ended campaign keeps its history in its totals; a suspended one
+       * may be reinstated, and must then count only money that is held. */
+      set_str (&r.void_reason, suspended ? "campaign_suspended" : "campaign_ended");
+      if (suspended)
+        {
+          d_amount -= r.p->amount;
+          d_backers--;
+        }
       if (!row_save (c, &r, now, error))
         return FALSE;
     }
+  if (suspended && ids->len > 0)
+    return campaign_changed (c, campaign_id, d_amount, d_backers, now, NULL, error);
   return TRUE;
 }
 
@@ -2100,7 +2111,7 @@ settle_one_txn (CsSqliteConn *c, const char *campaign_id, gint64 now, CsCampaign
   *settled = TRUE;
   success = progress->status == CS_CAMPAIGN_SUCCESSFUL;
   if (success ? !queue_captures (c, campaign_id, now, error)
-              : !sq_money_void_campaign (c, campaign_id, now, error))
+              : !sq_money_void_campaign (c, campaign_id, FALSE, now, error))
     return FALSE;
 
   raised = cs_money_format (progress->current_amount, progress->currency);

@@ -116,7 +116,7 @@ gboolean     sq_audit_insert     (CsSqliteConn *c, const char *actor_id, const c
  * transaction; cs-store-sqlite-money.c): every authorized pledge is voided
  * (ledger, VOID job, reward released) and stays counted.  The caller marks
  * the campaign changed. */
-gboolean     sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gint64 now,
+gboolean     sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gboolean suspended, gint64 now,
                                      GError **error);
 
 /* The SQLite implementations of cs-store-money.h (cs-store-sqlite-money.c

@@ -2008,7 +2008,7 @@ campaign_transition_txn (CsSqliteConn *c, const char *campaign_id, CsCampaignEve
   }
   /* A campaign that stops early releases its backers' holds. */
   if ((event == CS_CAMPAIGN_EVENT_CANCEL || event == CS_CAMPAIGN_EVENT_SUSPEND) &&
-      !sq_money_void_campaign (c, campaign_id, now, error))
+      !sq_money_void_campaign (c, campaign_id, event == CS_CAMPAIGN_EVENT_SUSPEND, now, error))
     return NULL;
 
   action = g_strdup_printf ("campaign.%s", cs_campaign_event_to_string (event));

@@ -47,11 +47,13 @@ CREATE TABLE pledges_new (
   transaction_id      TEXT,                          -- the newest money transaction (txn_…)
   failure_reason      TEXT,
   capture_retry_until INTEGER,                       -- capture_failed: deadline to fix the card
-  -- 'campaign_ended': voided because the campaign failed, was cancelled or
-  -- suspended while the pledge was authorized (still counted: history);
+  -- 'campaign_ended': voided because the campaign failed or was cancelled
+  -- while the pledge was authorized (still counted: history);
+  -- 'campaign_suspended': voided by a suspension (not counted: a reinstated
+  -- campaign counts only money that is held);
   -- 'late_authorization': the authorization arrived after such an end
   -- (never counted).
-  void_reason         TEXT    CHECK (void_reason IN ('campaign_ended', 'late_authorization')),
+  void_reason         TEXT    CHECK (void_reason IN ('campaign_ended', 'campaign_suspended', 'late_authorization')),
   created_at          INTEGER NOT NULL,
   updated_at          INTEGER NOT NULL,
   -- Whether the pledge is in its campaign's current_amount and backer_count.
