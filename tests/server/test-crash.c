@@ -5,7 +5,9 @@
  * doubled (each collected once), and `check-books` is green. */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
@@ -24,6 +26,12 @@ typedef struct {
   char        *base;
 } Server;
 
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static Server *
 server_start (void)
 {
@@ -31,14 +39,18 @@ server_start (void)
   g_autofree char *ini = g_build_filename (dir, "server.ini", NULL);
   g_autofree char *line = NULL;
   g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   Server *s = g_new0 (Server, 1);
 
   g_assert_true (g_file_set_contents (ini, "[server]\naccess-log=false\nsandbox=true\nwebhook-secret=" SECRET "\n"
-                                      "access-token-ttl=3000000\n",
+                                      "access-token-ttl=3000000\naddress-max-attempts=100000\n",
                                       -1, NULL));
-  s->proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, server_bin, "serve", "--config", ini,
-                              "--database", db_url, "--listen", "127.0.0.1:0", "--threads", "2",
-                              "--workers", "4", "--password-cost", "minimum", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* if this test dies, the server dies with it (and does not hold meson's pipe) */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  s->proc = g_subprocess_launcher_spawn (launcher, &error, server_bin, "serve", "--config", ini,
+                                         "--database", db_url, "--listen", "127.0.0.1:0", "--threads", "2",
+                                         "--workers", "4", "--password-cost", "minimum", NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->proc));
   /* the server says where it listens once it is ready */
