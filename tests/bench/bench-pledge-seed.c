@@ -115,8 +115,11 @@ main (int argc, char **argv)
       g_autofree char *name = g_strdup_printf ("backer%ld", i);
       g_autoptr(CsUser) backer = make_user (conn, name, hash, now, &error);
       g_autofree char *session = cs_id_new ("ses");
-      g_autofree char *access = cs_token_new (32);
-      g_autofree char *refresh = cs_token_new (32);
+      /* tokens in cs-auth-service.c's format: "csa_"/"csr_" + random */
+      g_autofree char *access_raw = cs_token_new (32);
+      g_autofree char *refresh_raw = cs_token_new (32);
+      g_autofree char *access = g_strconcat ("csa_", access_raw, NULL);
+      g_autofree char *refresh = g_strconcat ("csr_", refresh_raw, NULL);
       g_autofree char *access_hash = cs_sha256_hex (access);
       g_autofree char *refresh_hash = cs_sha256_hex (refresh);
       CsSandboxPaymentMethod pm = { 0 };

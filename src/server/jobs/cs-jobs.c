@@ -5,6 +5,11 @@
  * only touch the atomics and attach sources to its context. */
 #include "config.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <string.h>
 #include <sodium.h>
 #include <libsoup/soup.h>
@@ -369,6 +374,11 @@ tick (CsJobs *jobs, gboolean with_settlement)
 
   if (is_stopping (jobs))
     return;
+  if (with_settlement && !cs_store_checkpoint (jobs->conn, &error))
+    {
+      log_failure ("checkpointing the database", error);
+      g_clear_error (&error);
+    }
   if (with_settlement && !run_settlement (jobs, jobs->conn, jobs_now (jobs), &error))
     {
       log_failure ("settlement", error);
@@ -407,6 +417,8 @@ stop_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+#define JOBS_NICE 10
+
 static gpointer
 thread_main (gpointer data)
 {
@@ -414,6 +426,11 @@ thread_main (gpointer data)
   GError *error = NULL;
   GSource *poll = NULL;
 
+  /* Background work yields to requests: under a burst of pledges the
+   * people waiting on an answer go first, and the authorizations, webhooks
+   * and settlements catch up right after (Linux nice values are per thread). */
+  if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), JOBS_NICE) != 0)
+    g_debug ("jobs: could not lower the thread's priority: %s", g_strerror (errno));
   g_main_context_push_thread_default (jobs->context);
   jobs->conn = cs_store_connect (jobs->store, &error);
   if (jobs->conn != NULL)

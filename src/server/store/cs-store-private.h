@@ -112,6 +112,7 @@ struct _CsStoreBackend {
                                     GError **error);
 
   gboolean   (*refresh_trending)   (CsStoreConn *conn, gint64 now, GError **error);
+  gboolean   (*checkpoint)         (CsStoreConn *conn, GError **error);
   gboolean    (*purge_expired)     (CsStoreConn *conn, gint64 now, GError **error);
   gboolean   (*demo_pledge)        (CsStoreConn *conn, const char *pledge_id, const char *campaign_id,
                                     const char *backer_id, const char *tier_id, gint64 amount,

@@ -33,6 +33,7 @@ typedef struct {
   sqlite3_stmt **stmts;     /* cs-store-sqlite.c's StmtId table */
   GHashTable    *shapes;    /* SQL text → sqlite3_stmt*: campaign list shapes */
   GHashTable    *statics;   /* SQL constant's address → sqlite3_stmt* */
+  gboolean       holds_write_lock;  /* see sq_txn_begin() */
 } CsSqliteConn;
 
 /* A statement in use: reset and unbound when the lease ends. */

@@ -1092,3 +1092,12 @@ cs_outbox_message_free (CsOutboxMessage *m)
   g_free (m->body);
   g_free (m);
 }
+
+gboolean
+cs_store_checkpoint (CsStoreConn *conn, GError **error)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  if (BACKEND (conn)->checkpoint == NULL)
+    return TRUE;
+  return BACKEND (conn)->checkpoint (conn, error);
+}

@@ -287,6 +287,11 @@ gboolean  cs_store_sync              (CsStoreConn *conn, const char *since, cons
  * last 7 days before @now. */
 gboolean  cs_store_refresh_trending  (CsStoreConn *conn, gint64 now, GError **error);
 
+/* Folds the write-ahead log back into the database where no reader needs
+ * it (SQLite: a passive checkpoint; other backends: nothing).  The job
+ * thread calls it every second, so that request threads do not. */
+gboolean  cs_store_checkpoint        (CsStoreConn *conn, GError **error);
+
 /* Housekeeping: forgets rate-limit windows that ended a day ago, refresh
  * tokens expired a day ago, and sessions revoked, or with no refresh token
  * left and an expired access token, a day ago. */
