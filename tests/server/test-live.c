@@ -811,6 +811,36 @@ test_descriptors_released (Fixture *f, gconstpointer data)
   wait_until (fds_back, &fc, "the descriptors to be released");
 }
 
+/* End to end: a pledge's authorization webhook commits, and the
+ * campaign's subscribers hear the new totals. */
+static void
+test_pledge_publishes (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autofree char *creator = cs_test_register (ts, "livecreator", NULL);
+  g_autofree char *backer = cs_test_register (ts, "livebacker", NULL);
+  g_autofree char *moderator = cs_test_staff_token (ts, "livemod", CS_ROLE_MODERATOR);
+  g_autofree char *campaign = cs_test_create_campaign (ts, creator, "Live pledge", "games");
+  g_autofree char *pm = NULL;
+  g_autoptr(Client) c = client_open (ts, NULL);
+  g_autoptr(CsTestResponse) pledge = NULL;
+  JsonObject *frame = NULL;
+
+  cs_test_make_live (ts, campaign, creator, moderator);
+  wait_connections (ts, 1);
+  client_subscribe (c, campaign);
+  pm = cs_test_card (ts, "4242424242424242");
+  pledge = cs_test_pledge (ts, backer, campaign, 3000, NULL, pm, NULL);
+  g_assert_cmpuint (pledge->status, ==, 201);
+  /* pending first (no event); the authorization brings the totals */
+  do
+    frame = client_next (c);
+  while (g_strcmp0 (json_object_get_string_member (frame, "type"), "campaign.progress") != 0 ||
+         json_object_get_int_member (frame, "current_amount") != 3000);
+  g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, campaign);
+  g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -828,6 +858,7 @@ main (int argc, char **argv)
   g_test_add ("/live/session-end-closes", Fixture, NULL, fixture_set_up, test_session_end_closes, fixture_tear_down);
   g_test_add ("/live/client-close-forgets", Fixture, NULL, fixture_set_up, test_client_close_forgets, fixture_tear_down);
   g_test_add ("/live/descriptors-released", Fixture, NULL, fixture_set_up, test_descriptors_released, fixture_tear_down);
+  g_test_add ("/live/pledge-publishes", Fixture, NULL, fixture_set_up, test_pledge_publishes, fixture_tear_down);
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);
   return g_test_run ();
 }
