@@ -785,6 +785,17 @@ jobs_now_cb (gpointer data)
   return cs_server_context_now (data);
 }
 
+/* Requests in progress above which background payment work waits a moment. */
+#define JOBS_YIELD_ABOVE 12
+
+static guint
+jobs_load_cb (gpointer data)
+{
+  CsServer *server = data;
+
+  return (guint) MAX (g_atomic_int_get (&server->in_flight), 0);
+}
+
 static void
 jobs_progress_cb (const CsCampaignProgress *progress, gpointer data)
 {
@@ -923,6 +934,8 @@ cs_server_start (CsServer *server, GError **error)
                                       config->webhook_url != NULL ? config->webhook_url : server->url,
                                       server->ctx.webhook_secret, jobs_now_cb, &server->ctx,
                                       jobs_progress_cb, &server->ctx);
+      /* the job thread's own webhook deliveries are a few requests at a time */
+      cs_jobs_set_load_probe (server->ctx.jobs, jobs_load_cb, server, JOBS_YIELD_ABOVE);
       if (!cs_jobs_start (server->ctx.jobs, error))
         return FALSE;
     }

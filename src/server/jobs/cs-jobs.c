@@ -61,6 +61,13 @@ struct _CsJobs {
   GCancellable   *cancellable;
   guint           in_flight;
   gboolean        outbox_more;    /* the last claim was full: more may be due */
+
+  /* yielding to bursts of requests (cs_jobs_set_load_probe) */
+  CsLoadFunc      load_func;
+  gpointer        load_data;
+  guint           load_threshold;
+  gint64          busy_since;     /* monotonic µs when we started deferring, or 0 */
+  guint           retry_source;   /* a short timeout to look again, or 0 */
 };
 
 typedef struct {
@@ -367,6 +374,53 @@ deliver_outbox (CsJobs *jobs)
 
 /* ---- the thread ------------------------------------------------------------------ */
 
+static void tick (CsJobs *jobs, gboolean with_settlement);
+
+#define LOAD_RETRY_MS      100
+#define LOAD_MAX_DEFER_US  (2 * G_USEC_PER_SEC)
+
+static gboolean
+retry_cb (gpointer data)
+{
+  CsJobs *jobs = data;
+
+  jobs->retry_source = 0;
+  tick (jobs, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether to leave the gateway and the webhooks for a moment: the server
+ * is answering a burst of requests (a launch's pledge storm), whose people
+ * wait on the answer, while this work only confirms later.  Deferral is
+ * bounded: after LOAD_MAX_DEFER_US one round runs anyway. */
+static gboolean
+defer_for_load (CsJobs *jobs)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (jobs->load_func == NULL || jobs->load_func (jobs->load_data) <= jobs->load_threshold)
+    {
+      jobs->busy_since = 0;
+      return FALSE;
+    }
+  if (jobs->busy_since == 0)
+    jobs->busy_since = now;
+  else if (now - jobs->busy_since >= LOAD_MAX_DEFER_US)
+    {
+      jobs->busy_since = now;
+      return FALSE;
+    }
+  if (jobs->retry_source == 0)
+    {
+      GSource *source = g_timeout_source_new (LOAD_RETRY_MS);
+
+      g_source_set_callback (source, retry_cb, jobs, NULL);
+      jobs->retry_source = g_source_attach (source, jobs->context);
+      g_source_unref (source);
+    }
+  return TRUE;
+}
+
 static void
 tick (CsJobs *jobs, gboolean with_settlement)
 {
@@ -374,6 +428,7 @@ tick (CsJobs *jobs, gboolean with_settlement)
 
   if (is_stopping (jobs))
     return;
+  /* the log is folded back here, not by commits on request threads */
   if (with_settlement && !cs_store_checkpoint (jobs->conn, &error))
     {
       log_failure ("checkpointing the database", error);
@@ -384,6 +439,8 @@ tick (CsJobs *jobs, gboolean with_settlement)
       log_failure ("settlement", error);
       g_clear_error (&error);
     }
+  if (defer_for_load (jobs))
+    return;
   if (!run_payment_jobs (jobs, jobs->conn, TRUE, &error))
     log_failure ("claiming payment jobs", error);
   /* the jobs just done queued their webhooks */
@@ -582,4 +639,13 @@ cs_jobs_worker_id (CsJobs *jobs)
 {
   g_return_val_if_fail (jobs != NULL, NULL);
   return jobs->worker;
+}
+
+void
+cs_jobs_set_load_probe (CsJobs *jobs, CsLoadFunc load, gpointer data, guint threshold)
+{
+  g_return_if_fail (jobs != NULL && jobs->thread == NULL);
+  jobs->load_func = load;
+  jobs->load_data = data;
+  jobs->load_threshold = threshold;
 }

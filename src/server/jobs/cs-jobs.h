@@ -33,6 +33,8 @@ typedef struct _CsJobs CsJobs;
 /* A campaign's totals or status changed (settlement, an expired capture). */
 typedef void   (*CsProgressFunc) (const CsCampaignProgress *progress, gpointer data);
 typedef gint64 (*CsNowFunc)      (gpointer data);
+/* How many requests the server is answering right now (thread-safe). */
+typedef guint  (*CsLoadFunc)     (gpointer data);
 
 /* @gateway NULL: payment jobs wait; @webhook_base_url NULL (e.g.
  * "http://127.0.0.1:PORT"): no webhook is delivered; @now NULL: wall
@@ -41,6 +43,11 @@ typedef gint64 (*CsNowFunc)      (gpointer data);
 CsJobs   *cs_jobs_new     (CsStore *store, CsGateway *gateway, const char *webhook_base_url,
                            const char *webhook_secret, CsNowFunc now, gpointer now_data,
                            CsProgressFunc progress, gpointer progress_data);
+/* Before start: while @load reports more than @threshold requests in
+ * progress, the thread leaves gateway calls and webhook deliveries for up
+ * to 2 s at a time (settlement and checkpoints go on), so a burst of
+ * requests gets the CPU first and the confirmations catch up after. */
+void      cs_jobs_set_load_probe (CsJobs *jobs, CsLoadFunc load, gpointer data, guint threshold);
 /* Starts the thread (it opens its own store connection). */
 gboolean  cs_jobs_start   (CsJobs *jobs, GError **error);
 /* Thread-safe, cheap, never blocks: work was queued (a payment job, an
