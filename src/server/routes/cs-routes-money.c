@@ -69,14 +69,25 @@ respond_pledge (CsRequest *req, CsResponse *resp, guint status, const CsPledge *
     cs_response_apply_etag (resp, req);
 }
 
-static void
-respond_pledge_list (CsResponse *resp, GPtrArray *pledges, const char *next)
-{
-  CsJsonWriter *w = cs_json_writer_new ();
+typedef void (*WriteItem) (gconstpointer item, CsJsonWriter *w);
 
+/* A page of @items as {"items", "next_cursor"}, or the error when @items
+ * is NULL. */
+static void
+respond_list (CsRequest *req, CsResponse *resp, GPtrArray *items, const char *next, const GError *error,
+              WriteItem write_item)
+{
+  CsJsonWriter *w;
+
+  if (items == NULL)
+    {
+      cs_response_set_error (resp, req, error);
+      return;
+    }
+  w = cs_json_writer_new ();
   cs_json_list_begin (w);
-  for (guint i = 0; i < pledges->len; i++)
-    cs_pledge_write_json (g_ptr_array_index (pledges, i), w);
+  for (guint i = 0; i < items->len; i++)
+    write_item (g_ptr_array_index (items, i), w);
   cs_json_list_end (w, next);
   cs_response_take_json (resp, 200, w);
 }
@@ -184,10 +195,7 @@ user_pledges_cb (CsRequest *req, CsResponse *resp)
   if (cs_request_limit (req, 20, &limit, &error))
     pledges = cs_pledges_list_for_user (&call, cs_request_param (req, "user_id"), cs_request_query (req, "cursor"),
                                         limit, &next, &error);
-  if (pledges == NULL)
-    cs_response_set_error (resp, req, error);
-  else
-    respond_pledge_list (resp, pledges, next);
+  respond_list (req, resp, pledges, next, error, (WriteItem) cs_pledge_write_json);
 }
 
 static void
@@ -203,10 +211,7 @@ campaign_pledges_cb (CsRequest *req, CsResponse *resp)
   if (cs_request_limit (req, 50, &limit, &error))
     pledges = cs_pledges_list_for_campaign (&call, cs_request_param (req, "campaign_id"),
                                             cs_request_query (req, "cursor"), limit, &next, &error);
-  if (pledges == NULL)
-    cs_response_set_error (resp, req, error);
-  else
-    respond_pledge_list (resp, pledges, next);
+  respond_list (req, resp, pledges, next, error, (WriteItem) cs_pledge_write_json);
 }
 
 /* ---- provider webhooks ---------------------------------------------------------------- */
@@ -333,35 +338,28 @@ kyc_post_cb (CsRequest *req, CsResponse *resp)
 }
 
 static void
+write_queue_item (gconstpointer item, CsJsonWriter *w)
+{
+  cs_json_writer_begin_object (w);
+  cs_json_writer_member_string (w, "kind", "kyc_review");
+  cs_json_writer_key (w, "kyc");
+  cs_kyc_check_write_json (item, w);
+  cs_json_writer_end_object (w);
+}
+
+static void
 moderation_queue_cb (CsRequest *req, CsResponse *resp)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) checks = NULL;
   g_autofree char *next = NULL;
-  CsJsonWriter *w;
   guint limit;
   CsCall call;
 
   cs_call_init (&call, req);
   if (cs_request_limit (req, 20, &limit, &error))
     checks = cs_kyc_queue (&call, cs_request_query (req, "cursor"), limit, &next, &error);
-  if (checks == NULL)
-    {
-      cs_response_set_error (resp, req, error);
-      return;
-    }
-  w = cs_json_writer_new ();
-  cs_json_list_begin (w);
-  for (guint i = 0; i < checks->len; i++)
-    {
-      cs_json_writer_begin_object (w);
-      cs_json_writer_member_string (w, "kind", "kyc_review");
-      cs_json_writer_key (w, "kyc");
-      cs_kyc_check_write_json (g_ptr_array_index (checks, i), w);
-      cs_json_writer_end_object (w);
-    }
-  cs_json_list_end (w, next);
-  cs_response_take_json (resp, 200, w);
+  respond_list (req, resp, checks, next, error, write_queue_item);
 }
 
 static void
@@ -441,24 +439,13 @@ withdrawals_list_cb (CsRequest *req, CsResponse *resp)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autofree char *next = NULL;
-  CsJsonWriter *w;
   guint limit;
   CsCall call;
 
   cs_call_init (&call, req);
   if (cs_request_limit (req, 20, &limit, &error))
     items = cs_withdrawals_list (&call, cs_request_query (req, "cursor"), limit, &next, &error);
-  if (items == NULL)
-    {
-      cs_response_set_error (resp, req, error);
-      return;
-    }
-  w = cs_json_writer_new ();
-  cs_json_list_begin (w);
-  for (guint i = 0; i < items->len; i++)
-    cs_withdrawal_write_json (g_ptr_array_index (items, i), w);
-  cs_json_list_end (w, next);
-  cs_response_take_json (resp, 200, w);
+  respond_list (req, resp, items, next, error, (WriteItem) cs_withdrawal_write_json);
 }
 
 /* ---- fees ------------------------------------------------------------------------------------ */
