@@ -8,8 +8,10 @@ G_BEGIN_DECLS
 /* Fills @buf with @len cryptographically secure random bytes (getrandom). */
 void      cs_random_bytes        (guint8 *buf, gsize len);
 
-/* A new opaque id: @prefix + "_" + 20 lower-case base32 characters from 100
- * random bits, e.g. "cmp_2k7x...".  Prefixes: usr, cmp, tier, upd, ses, plg… */
+/* A new opaque id: @prefix + "_" + 20 lower-case base32 characters, e.g.
+ * "cmp_2k7x...": 9 of milliseconds since 1970 (so ids sort by creation
+ * time and a burst of inserts stays in few index pages), then 55 random
+ * bits.  Prefixes: usr, cmp, tier, upd, ses, pl, job, txn, kyc, wd… */
 char     *cs_id_new              (const char *prefix);
 /* Whether @id looks like an id we could have made (any prefix, 1-64 chars of
  * [a-z0-9_-]): used to reject junk early. */

@@ -52,6 +52,22 @@ test_ids (void)
       g_hash_table_add (seen, id);
     }
 
+  /* Ids sort by the time they were made (their first 9 characters are
+   * milliseconds): a later millisecond sorts after an earlier one. */
+  {
+    g_autofree char *first = cs_id_new ("pl");
+    char *later = NULL;
+
+    do
+      {
+        g_free (later);
+        later = cs_id_new ("pl");
+      }
+    while (strncmp (first, later, 3 + 9) == 0);
+    g_assert_cmpint (strcmp (first, later), <, 0);
+    g_free (later);
+  }
+
   /* Every one of the 32 characters turns up. */
   for (const char *p = "abcdefghijklmnopqrstuvwxyz234567"; *p != '\0'; p++)
     g_assert_cmpuint (counts[(guchar) *p], >, 0);
