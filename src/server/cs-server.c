@@ -418,7 +418,15 @@ request_ended_cb (SoupServer *soup, SoupServerMessage *msg, gpointer data)
   watch->busy = FALSE;
   /* Hung up while we answered: close once libsoup is done with the message. */
   if (watch->hung_up)
-    g_idle_add_full (G_PRIORITY_DEFAULT, close_hung_up_cb, lt, NULL);
+    {
+      /* on this loop's own context (g_idle_add would use the global
+       * default one: another thread, possibly after this server is gone) */
+      GSource *idle = g_idle_source_new ();
+
+      g_source_set_callback (idle, close_hung_up_cb, lt, NULL);
+      g_source_attach (idle, lt->context);
+      g_source_unref (idle);
+    }
 }
 
 /* A WebSocket (cs-live.c) took the connection over: libsoup serves no more
