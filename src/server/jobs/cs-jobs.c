@@ -77,6 +77,9 @@ typedef struct {
   SoupMessage *msg;
 } Delivery;
 
+static gboolean under_load     (CsJobs *jobs);
+static void     schedule_retry (CsJobs *jobs);
+
 static gint64
 jobs_now (CsJobs *jobs)
 {
@@ -208,6 +211,12 @@ run_payment_jobs (CsJobs *jobs, CsStoreConn *conn, gboolean check_stop, GError *
         }
       if (batch->len < JOB_BATCH || (check_stop && is_stopping (jobs)))
         return TRUE;
+      /* one batch at a time while requests queue: the rest a moment later */
+      if (check_stop && under_load (jobs))
+        {
+          schedule_retry (jobs);
+          return TRUE;
+        }
     }
 }
 
@@ -281,6 +290,8 @@ delivery_done_cb (GObject *source, GAsyncResult *result, gpointer data)
 
   if (is_stopping (jobs))
     quit_if_drained (jobs);
+  else if (jobs->outbox_more && under_load (jobs))
+    schedule_retry (jobs);
   else if (jobs->outbox_more)
     deliver_outbox (jobs);
 }
@@ -394,11 +405,30 @@ retry_cb (gpointer data)
  * wait on the answer, while this work only confirms later.  Deferral is
  * bounded: after LOAD_MAX_DEFER_US one round runs anyway. */
 static gboolean
+under_load (CsJobs *jobs)
+{
+  return jobs->load_func != NULL && jobs->load_func (jobs->load_data) > jobs->load_threshold;
+}
+
+static void
+schedule_retry (CsJobs *jobs)
+{
+  GSource *source;
+
+  if (jobs->retry_source != 0)
+    return;
+  source = g_timeout_source_new (LOAD_RETRY_MS);
+  g_source_set_callback (source, retry_cb, jobs, NULL);
+  jobs->retry_source = g_source_attach (source, jobs->context);
+  g_source_unref (source);
+}
+
+static gboolean
 defer_for_load (CsJobs *jobs)
 {
   gint64 now = g_get_monotonic_time ();
 
-  if (jobs->load_func == NULL || jobs->load_func (jobs->load_data) <= jobs->load_threshold)
+  if (!under_load (jobs))
     {
       jobs->busy_since = 0;
       return FALSE;
@@ -410,14 +440,7 @@ defer_for_load (CsJobs *jobs)
       jobs->busy_since = now;
       return FALSE;
     }
-  if (jobs->retry_source == 0)
-    {
-      GSource *source = g_timeout_source_new (LOAD_RETRY_MS);
-
-      g_source_set_callback (source, retry_cb, jobs, NULL);
-      jobs->retry_source = g_source_attach (source, jobs->context);
-      g_source_unref (source);
-    }
+  schedule_retry (jobs);
   return TRUE;
 }
 
