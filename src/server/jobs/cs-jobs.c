@@ -23,6 +23,7 @@
  * work may be done twice, which the gateway (job id) and the receivers of
  * webhooks (event id) absorb. */
 #define JOB_BATCH            64
+#define JOB_BATCH_UNDER_LOAD 16
 #define JOB_LEASE            30    /* s: several gateway calls */
 #define SETTLE_BATCH         16
 #define OUTBOX_IN_FLIGHT     4
@@ -188,8 +189,9 @@ run_payment_jobs (CsJobs *jobs, CsStoreConn *conn, gboolean check_stop, GError *
   for (;;)
     {
       gint64 now = jobs_now (jobs);
-      g_autoptr(GPtrArray) batch = cs_store_payment_jobs_claim (conn, jobs->worker, now, JOB_LEASE,
-                                                                JOB_BATCH, error);
+      /* smaller bites while requests queue, so none waits long behind us */
+      guint max = check_stop && under_load (jobs) ? JOB_BATCH_UNDER_LOAD : JOB_BATCH;
+      g_autoptr(GPtrArray) batch = cs_store_payment_jobs_claim (conn, jobs->worker, now, JOB_LEASE, max, error);
       guint i;
 
       if (batch == NULL)
@@ -209,7 +211,7 @@ run_payment_jobs (CsJobs *jobs, CsStoreConn *conn, gboolean check_stop, GError *
           if (!cs_store_payment_job_retry (conn, job->id, now, "the job runner stopped", &release_error))
             log_failure ("releasing a payment job", release_error);
         }
-      if (batch->len < JOB_BATCH || (check_stop && is_stopping (jobs)))
+      if (batch->len < max || (check_stop && is_stopping (jobs)))
         return TRUE;
       /* one batch at a time while requests queue: the rest a moment later */
       if (check_stop && under_load (jobs))
