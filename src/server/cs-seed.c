@@ -1270,7 +1270,7 @@ seed_verify_creators (SeedContext *ctx, GError **error)
  * member of the pool (never the creator). */
 static gboolean
 seed_crowd_pledges (SeedContext *ctx, const SeedCampaign *spec, SeededCampaign *sc, guint index,
-                    const char *creator_id, const char *status, GError **error)
+                    const char *creator_id, GError **error)
 {
   gint64 target = spec->goal * spec->percent / 100;
   gint64 remaining = target;
@@ -1399,8 +1399,8 @@ seed_campaign (SeedContext *ctx, const SeedCampaign *spec, guint index, GError *
    * were voided, so it is left without any. */
   if (spec->fate == SEED_LIVE || spec->fate == SEED_SUCCESSFUL)
     {
-      if (!seed_crowd_pledges (ctx, spec, sc, index, creator_id,
-                               spec->fate == SEED_LIVE ? "authorized" : "collected", error))
+      /* authorized now; the settlement collects those of successful campaigns */
+      if (!seed_crowd_pledges (ctx, spec, sc, index, creator_id, error))
         goto failed;
     }
 

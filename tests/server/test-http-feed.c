@@ -13,21 +13,18 @@ static char *moderator;
 static char *live_id;
 static char *draft_id;
 
-/* A pledge as the money path will make them; recorded straight in the store. */
+/* A pledge through the money path: a sandbox card, the pledge, and the
+ * gateway's authorization webhook. */
 static void
-pledge (const char *campaign_id, const char *user_id, gint64 amount)
+pledge (const char *campaign_id, const char *token, gint64 amount)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CsStore) store = cs_store_open (ts->config->database_url, &error);
-  g_autoptr(CsStoreConn) conn = NULL;
-  g_autofree char *pledge_id = cs_id_new ("plg");
+  g_autofree char *pm = cs_test_card (ts, "4242424242424242");
+  g_autoptr(CsTestResponse) resp = cs_test_pledge (ts, token, campaign_id, amount, NULL, pm, NULL);
+  g_autofree char *path = NULL;
 
-  g_assert_no_error (error);
-  conn = cs_store_connect (store, &error);
-  g_assert_no_error (error);
-  cs_store_demo_pledge (conn, pledge_id, campaign_id, user_id, NULL, amount, "authorized",
-                        g_get_real_time () / G_USEC_PER_SEC, &error);
-  g_assert_no_error (error);
+  g_assert_cmpuint (resp->status, ==, 201);
+  path = g_strconcat ("/api/v1/pledges/", cs_test_string (resp, "id"), NULL);
+  cs_test_wait_field (ts, token, path, "status", "authorized");
 }
 
 static void
@@ -200,7 +197,7 @@ main (int argc, char **argv)
   live_id = cs_test_create_campaign (ts, creator, "Live and kicking", "comics");
   cs_test_make_live (ts, live_id, creator, moderator);
   draft_id = cs_test_create_campaign (ts, creator, "Still a draft", "comics");
-  pledge (live_id, backer_id, 7500);
+  pledge (live_id, backer, 7500);
 
   g_test_add_func ("/feed/updates", test_updates);
   g_test_add_func ("/feed/dashboard", test_dashboard);

@@ -30,7 +30,9 @@
  *   payout failed:   D campaign:payouts         C campaign:creator
  * - Counted pledges (campaign current_amount and backer_count): authorized,
  *   collected, capture_failed, refunded, and voided by a campaign's end
- *   (failed, cancelled, suspended: the campaign's history keeps them).
+ *   (failed or cancelled: the campaign's history keeps them).  Pledges
+ *   voided by a suspension are not counted: a reinstated campaign counts
+ *   only money that is held.
  *   Tier claims are held by active pledges (pending, authorized, collected,
  *   capture_failed).
  */
@@ -259,9 +261,8 @@ gboolean   cs_store_settle_due        (CsStoreConn *conn, gint64 now, guint max,
  * ("dropped"), out of the totals; appends progress per campaign touched. */
 gboolean   cs_store_expire_capture_failed (CsStoreConn *conn, gint64 now, GPtrArray *progress,
                                            GError **error);
-/* When a campaign is cancelled or suspended (cs_store_campaign_transition
- * calls this inside its transaction in the SQLite backend): every
- * authorized pledge is voided with a VOID job. */
+/* When a campaign is cancelled or suspended, cs_store_campaign_transition
+ * voids every authorized pledge in the same transaction (ledger + VOID job). */
 
 /* ---- Balances and withdrawals ------------------------------------------------------ */
 

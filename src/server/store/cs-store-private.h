@@ -114,9 +114,6 @@ struct _CsStoreBackend {
   gboolean   (*refresh_trending)   (CsStoreConn *conn, gint64 now, GError **error);
   gboolean   (*checkpoint)         (CsStoreConn *conn, GError **error);
   gboolean    (*purge_expired)     (CsStoreConn *conn, gint64 now, GError **error);
-  gboolean   (*demo_pledge)        (CsStoreConn *conn, const char *pledge_id, const char *campaign_id,
-                                    const char *backer_id, const char *tier_id, gint64 amount,
-                                    const char *status, gint64 created_at, GError **error);
   GPtrArray *(*audit_list)         (CsStoreConn *conn, const char *cursor, guint limit,
                                     char **next_cursor, GError **error);
 

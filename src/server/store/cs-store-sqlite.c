@@ -125,9 +125,6 @@ typedef enum {
   ST_PURGE_IDEMPOTENCY,
   ST_MATCH_COUNT,
 
-  ST_PLEDGE_CAMPAIGN,
-  ST_PLEDGE_TIER,
-  ST_PLEDGE_INSERT,
 
   N_STATEMENTS
 } StmtId;
@@ -379,18 +376,6 @@ static const char *const stmt_sql[N_STATEMENTS] = {
     "UPDATE campaigns SET trend_score = scores.n FROM scores "
     "WHERE campaigns.rowid = scores.r AND campaigns.trend_score <> scores.n",
   [ST_MATCH_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM campaigns_fts (?1) LIMIT ?2)",
-
-  [ST_PLEDGE_CAMPAIGN] =
-    "UPDATE campaigns SET current_amount = current_amount + ?2, backer_count = backer_count + 1, "
-    "  change_seq = ?3 WHERE id = ?1 RETURNING currency",
-  [ST_PLEDGE_TIER] =
-    "UPDATE reward_tiers SET quantity_claimed = quantity_claimed + 1, updated_at = ?3 "
-    "WHERE id = ?1 AND campaign_id = ?2 "
-    "  AND (quantity_available IS NULL OR quantity_claimed < quantity_available)",
-  [ST_PLEDGE_INSERT] =
-    "INSERT INTO pledges (id, backer_id, campaign_id, reward_tier_id, amount, currency, status, "
-    "                     created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
 };
 
 /* Errors */
@@ -3033,119 +3018,6 @@ sqlite_purge_expired (CsStoreConn *conn, gint64 now, GError **error)
   return sq_txn_end (c, ok, error);
 }
 
-static gboolean
-demo_pledge_txn (CsSqliteConn *c, const char *pledge_id, const char *campaign_id,
-                 const char *backer_id, const char *tier_id, gint64 amount,
-                 const char *status, gint64 created_at, GError **error)
-{
-  char currency[4] = "";
-  gint64 seq;
-  int rc;
-
-  if (!sq_bump_seq (c, &seq, error))
-    return FALSE;
-  {
-    g_autoptr(CsStmtLease) st = stmt (c, ST_PLEDGE_CAMPAIGN, error);
-
-    if (st == NULL)
-      return FALSE;
-    sq_bind_text (st, 1, campaign_id);
-    sq_bind_int (st, 2, amount);
-    sq_bind_int (st, 3, seq);
-    if (!sq_step_found (c, st, "Campaign", error))
-      return FALSE;
-    g_strlcpy (currency, sq_col_text (st, 0) != NULL ? sq_col_text (st, 0) : "", sizeof currency);
-  }
-  if (tier_id != NULL)
-    {
-      g_autoptr(CsStmtLease) st = stmt (c, ST_PLEDGE_TIER, error);
-
-      if (st == NULL)
-        return FALSE;
-      sq_bind_text (st, 1, tier_id);
-      sq_bind_text (st, 2, campaign_id);
-      sq_bind_int (st, 3, created_at);
-      if (!sq_step_done (c, st, error))
-        return FALSE;
-      if (sqlite3_changes (c->db) == 0)
-        {
-          /* Decided by the conditional UPDATE: either no such tier, or
-           * every one of them is claimed. */
-          g_autoptr(CsStmtLease) get = stmt (c, ST_TIER_GET, error);
-
-          if (get == NULL)
-            return FALSE;
-          sq_bind_text (get, 1, tier_id);
-          sq_bind_text (get, 2, campaign_id);
-          rc = sqlite3_step (get);
-          if (rc == SQLITE_DONE)
-            sq_set_not_found (error, "Reward");
-          else if (rc == SQLITE_ROW)
-            g_set_error_literal (error, CS_ERROR, CS_ERROR_CONFLICT, "This reward is sold out");
-          else
-            sq_db_fail (c, rc, error);
-          return FALSE;
-        }
-    }
-  {
-    g_autoptr(CsStmtLease) st = stmt (c, ST_PLEDGE_INSERT, error);
-
-    if (st == NULL)
-      return FALSE;
-    sq_bind_text (st, 1, pledge_id);
-    sq_bind_text (st, 2, backer_id);
-    sq_bind_text (st, 3, campaign_id);
-    sq_bind_text (st, 4, tier_id);
-    sq_bind_int (st, 5, amount);
-    sq_bind_text (st, 6, currency);
-    sq_bind_text (st, 7, status);
-    sq_bind_int (st, 8, created_at);
-    rc = sqlite3_step (st);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-      {
-        g_set_error_literal (error, CS_ERROR, CS_ERROR_CONFLICT,
-                             "This backer already has an active pledge on this campaign");
-        return FALSE;
-      }
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-      {
-        sq_set_not_found (error, "User");
-        return FALSE;
-      }
-    if (rc != SQLITE_DONE)
-      return sq_db_fail (c, rc, error);
-  }
-  return TRUE;
-}
-
-static gboolean
-sqlite_demo_pledge (CsStoreConn *conn, const char *pledge_id, const char *campaign_id,
-                    const char *backer_id, const char *tier_id, gint64 amount,
-                    const char *status, gint64 created_at, GError **error)
-{
-  CsSqliteConn *c = (CsSqliteConn *) conn;
-  gboolean ok;
-
-  if (amount <= 0 || amount > CS_MONEY_MAX_AMOUNT ||
-      (g_strcmp0 (status, "authorized") != 0 && g_strcmp0 (status, "collected") != 0))
-    {
-      g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID,
-                                                     "A demo pledge is invalid");
-
-      if (amount <= 0 || amount > CS_MONEY_MAX_AMOUNT)
-        cs_error_add_field (local, "amount", "is out of range");
-      else
-        cs_error_add_field (local, "status", "must be authorized or collected");
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  if (!sq_txn_begin (c, TRUE, error))
-    return FALSE;
-  ok = demo_pledge_txn (c, pledge_id, campaign_id, backer_id, tier_id, amount, status,
-                        created_at, error);
-  return sq_txn_end (c, ok, error);
-}
-
 /* Audit */
 
 static GPtrArray *
@@ -3214,7 +3086,6 @@ const CsStoreBackend cs_store_sqlite_backend = {
   .dashboard           = sqlite_dashboard,
   .sync                = sqlite_sync,
   .refresh_trending    = sqlite_refresh_trending,
-  .demo_pledge         = sqlite_demo_pledge,
   .audit_list          = sqlite_audit_list,
   .pledge_create = sqlite_pledge_create,
   .pledge_get = sqlite_pledge_get,

@@ -741,18 +741,6 @@ cs_store_refresh_trending (CsStoreConn *conn, gint64 now, GError **error)
   return BACKEND (conn)->refresh_trending (conn, now, error);
 }
 
-gboolean
-cs_store_demo_pledge (CsStoreConn *conn, const char *pledge_id, const char *campaign_id,
-                      const char *backer_id, const char *tier_id, gint64 amount,
-                      const char *status, gint64 created_at, GError **error)
-{
-  g_return_val_if_fail (conn != NULL, FALSE);
-  g_return_val_if_fail (pledge_id != NULL && campaign_id != NULL && backer_id != NULL, FALSE);
-  g_return_val_if_fail (status != NULL, FALSE);
-  return BACKEND (conn)->demo_pledge (conn, pledge_id, campaign_id, backer_id, tier_id, amount,
-                                      status, created_at, error);
-}
-
 GPtrArray *
 cs_store_audit_list (CsStoreConn *conn, const char *cursor, guint limit, char **next_cursor,
                      GError **error)

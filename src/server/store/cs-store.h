@@ -297,14 +297,6 @@ gboolean  cs_store_checkpoint        (CsStoreConn *conn, GError **error);
  * left and an expired access token, a day ago. */
 gboolean  cs_store_purge_expired     (CsStoreConn *conn, gint64 now, GError **error);
 
-/* For seed-demo only: records a pledge that is already authorized (or
- * collected) and adds it to the campaign's current_amount/backer_count and
- * to its tier's quantity_claimed, in one transaction.  The money path
- * replaces this with real payments. */
-gboolean  cs_store_demo_pledge       (CsStoreConn *conn, const char *pledge_id, const char *campaign_id,
-                                      const char *backer_id, const char *tier_id, gint64 amount,
-                                      const char *status, gint64 created_at, GError **error);
-
 /* Moderation audit trail, newest first: each entry as written by transitions. */
 typedef struct {
   char   *id;
