@@ -6,6 +6,7 @@
 
 #include "cs-test-server.h"
 #include "cs-auth-service.h"
+#include "cs-test-db.h"
 
 void
 cs_test_init (int *argc, char ***argv)
@@ -20,15 +21,12 @@ cs_test_server_new (void (*tweak) (CsServerConfig *config))
 {
   CsTestServer *ts = g_new0 (CsTestServer, 1);
   g_autoptr(GError) error = NULL;
-  g_autofree char *db = NULL;
 
   ts->dir = g_dir_make_tmp ("crowdspark-test-XXXXXX", &error);
   g_assert_no_error (error);
-  db = g_build_filename (ts->dir, "test.db", NULL);
-
   ts->config = cs_server_config_new ();
   g_free (ts->config->database_url);
-  ts->config->database_url = g_strconcat ("sqlite://", db, NULL);
+  ts->config->database_url = cs_test_db_url (ts->dir, "test.db");
   g_free (ts->config->media_dir);
   ts->config->media_dir = g_build_filename (ts->dir, "media", NULL);
   cs_server_config_set_listen (ts->config, "127.0.0.1:0", NULL);
@@ -76,6 +74,7 @@ cs_test_server_free (CsTestServer *ts)
     return;
   g_clear_object (&ts->session);
   cs_server_free (ts->server);
+  cs_test_db_drop (ts->config->database_url);
   cs_server_config_free (ts->config);
   remove_tree (ts->dir);
   g_free (ts->dir);

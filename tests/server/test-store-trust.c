@@ -11,6 +11,7 @@
 #include "crowdspark-core.h"
 #include "cs-store.h"
 #include "cs-server-resources.h"
+#include "cs-test-db.h"
 
 #define NOW G_GINT64_CONSTANT (1700000000)
 #define MINUTE 60
@@ -34,7 +35,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->dir = g_dir_make_tmp ("cs-store-trust-XXXXXX", &error);
   g_assert_no_error (error);
   f->path = g_build_filename (f->dir, "store.db", NULL);
-  f->url = g_strconcat ("sqlite://", f->path, NULL);
+  f->url = cs_test_db_url (f->dir, "store.db");
   f->store = cs_store_open (f->url, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
@@ -63,6 +64,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->conn, cs_store_conn_free);
   g_clear_pointer (&f->store, cs_store_free);
+  cs_test_db_drop (f->url);
   remove_dir (f->dir);
   g_free (f->dir);
   g_free (f->path);

@@ -156,6 +156,9 @@ struct _CsStoreBackend {
 };
 
 extern const CsStoreBackend cs_store_sqlite_backend;
+#ifdef HAVE_POSTGRESQL
+extern const CsStoreBackend cs_store_pg_backend;
+#endif
 
 /* ---- Shared helpers (cs-store.c) ------------------------------------------ */
 

@@ -352,8 +352,13 @@ cs_store_open (const char *url, GError **error)
     }
   else if (g_str_has_prefix (url, "postgresql:") || g_str_has_prefix (url, "postgres:"))
     {
-      set_url_error (error, "PostgreSQL support is not built in yet");
+#ifdef HAVE_POSTGRESQL
+      location = g_strdup (url);
+      backend = &cs_store_pg_backend;
+#else
+      set_url_error (error, "This crowdspark-server was built without PostgreSQL support");
       return NULL;
+#endif
     }
   else
     {
@@ -383,6 +388,13 @@ cs_store_kind (CsStore *store)
 {
   g_return_val_if_fail (store != NULL, NULL);
   return store->backend->kind;
+}
+
+gboolean
+cs_store_is_inline (CsStore *store)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+  return store->backend == &cs_store_sqlite_backend;
 }
 
 CsStoreConn *

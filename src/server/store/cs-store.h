@@ -33,7 +33,11 @@ typedef struct _CsStoreConn CsStoreConn;
  * and migrates it to the newest schema.  Refuses a schema newer than it knows. */
 CsStore     *cs_store_open            (const char *url, GError **error);
 void         cs_store_free            (CsStore *store);
-const char  *cs_store_kind            (CsStore *store);   /* "sqlite" */
+const char  *cs_store_kind            (CsStore *store);   /* "sqlite", "postgresql" */
+/* Whether a short read may run on an event loop: TRUE for SQLite (a local
+ * file, microseconds); FALSE for PostgreSQL, whose every call is a network
+ * round trip, so the server sends all store work to its worker pool. */
+gboolean     cs_store_is_inline       (CsStore *store);
 /* A new connection for the calling thread. */
 CsStoreConn *cs_store_connect         (CsStore *store, GError **error);
 void         cs_store_conn_free       (CsStoreConn *conn);

@@ -1,0 +1,2 @@
+-- 001-initial.sql (PostgreSQL): being written
+SELECT 1;

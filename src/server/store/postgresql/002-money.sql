@@ -1,0 +1,2 @@
+-- 002-money.sql (PostgreSQL): being written
+SELECT 1;

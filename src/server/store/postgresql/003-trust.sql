@@ -1,0 +1,2 @@
+-- 003-trust.sql (PostgreSQL): being written
+SELECT 1;
