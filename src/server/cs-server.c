@@ -59,6 +59,7 @@ struct _CsServer {
   guint            n_loops;
   GThreadPool     *pool;
   GAsyncQueue     *idle_conns;     /* CsStoreConn* borrowed by workers */
+  gboolean         inline_reads;   /* cs_store_is_inline(): cheap reads may run on the loops */
   char            *url;
   guint            port;
   char             instance[9];
@@ -102,6 +103,13 @@ borrow_conn (CsServer *server, GError **error)
 static void
 return_conn (CsServer *server, CsStoreConn *conn)
 {
+  /* A connection the database dropped (a restart, a failover) is not
+   * kept: the next borrower opens a fresh one. */
+  if (!cs_store_conn_is_usable (conn))
+    {
+      cs_store_conn_free (conn);
+      return;
+    }
   g_async_queue_push (server->idle_conns, conn);
 }
 
@@ -595,11 +603,13 @@ server_cb (SoupServer        *soup,
       req.idempotency_key = dup_header (hdrs, "Idempotency-Key");
       req.webhook_signature = dup_header (hdrs, "CrowdSpark-Signature");
     }
-  if (req.remote_addr == NULL && (req.route->flags & CS_ROUTE_OFFLOAD))
+  if (req.remote_addr == NULL && ((req.route->flags & CS_ROUTE_OFFLOAD) || !server->inline_reads))
     req.remote_addr = g_strdup (soup_server_message_get_remote_host (msg));
 
 
-  if ((req.route->flags & CS_ROUTE_OFFLOAD) ||
+  /* On PostgreSQL every store call is a network round trip: nothing that
+   * touches the store runs on the loop (cs_store_is_inline()). */
+  if (!server->inline_reads || (req.route->flags & CS_ROUTE_OFFLOAD) ||
       ((req.route->flags & CS_ROUTE_OFFLOAD_SEARCH) && req.query != NULL && g_hash_table_contains (req.query, "q")))
     {
       Work *work = g_new0 (Work, 1);
@@ -816,6 +826,22 @@ jobs_progress_cb (const CsCampaignProgress *progress, gpointer data)
 /* The gateway (sandbox mode only: no real processor is built in), the
  * webhook secret, and the test clock's offset, which lives in the database
  * so that a restart keeps the time. */
+/* The sandbox clock lives in the database, so that every instance on it
+ * shares one test time: each picks up a change another made at its next
+ * jobs poll (within a second), before it settles anything. */
+static void
+jobs_tick_cb (CsStoreConn *conn, gpointer data)
+{
+  CsServerContext *ctx = data;
+  g_autoptr(GError) error = NULL;
+  gint64 offset = 0;
+
+  if (cs_store_setting_get_int (conn, "sandbox.clock_offset", 0, &offset, &error))
+    __atomic_store_n (&ctx->clock_offset, offset, __ATOMIC_RELAXED);
+  else
+    g_debug ("Reading the sandbox clock failed: %s", error->message);
+}
+
 static gboolean
 setup_payments (CsServer *server, GError **error)
 {
@@ -859,6 +885,7 @@ cs_server_new (CsServerConfig *config, GError **error)
   server->ctx.store = cs_store_open (config->database_url, error);
   if (server->ctx.store == NULL)
     return NULL;
+  server->inline_reads = cs_store_is_inline (server->ctx.store);
   server->ctx.router = cs_router_new ();
   cs_routes_register (server->ctx.router);
   server->ctx.metrics = cs_metrics_new (server->ctx.router);
@@ -944,6 +971,8 @@ cs_server_start (CsServer *server, GError **error)
                                       jobs_progress_cb, &server->ctx);
       /* the job thread's own webhook deliveries are a few requests at a time */
       cs_jobs_set_load_probe (server->ctx.jobs, jobs_load_cb, server, JOBS_YIELD_ABOVE);
+      if (config->sandbox)
+        cs_jobs_set_tick_func (server->ctx.jobs, jobs_tick_cb, &server->ctx);
       if (!cs_jobs_start (server->ctx.jobs, error))
         return FALSE;
     }

@@ -69,6 +69,9 @@ struct _CsJobs {
   guint           load_threshold;
   gint64          busy_since;     /* monotonic µs when we started deferring, or 0 */
   guint           retry_source;   /* a short timeout to look again, or 0 */
+
+  CsJobsTickFunc  tick_func;
+  gpointer        tick_data;
 };
 
 typedef struct {
@@ -453,6 +456,21 @@ tick (CsJobs *jobs, gboolean with_settlement)
 
   if (is_stopping (jobs))
     return;
+  if (!cs_store_conn_is_usable (jobs->conn))
+    {
+      /* the database dropped our connection (a restart): open another */
+      CsStoreConn *fresh = cs_store_connect (jobs->store, &error);
+
+      if (fresh == NULL)
+        {
+          log_failure ("reconnecting to the database", error);
+          return;
+        }
+      cs_store_conn_free (jobs->conn);
+      jobs->conn = fresh;
+    }
+  if (with_settlement && jobs->tick_func != NULL)
+    jobs->tick_func (jobs->conn, jobs->tick_data);
   /* the log is folded back here, not by commits on request threads */
   if (with_settlement && !cs_store_checkpoint (jobs->conn, &error))
     {
@@ -664,6 +682,14 @@ cs_jobs_worker_id (CsJobs *jobs)
 {
   g_return_val_if_fail (jobs != NULL, NULL);
   return jobs->worker;
+}
+
+void
+cs_jobs_set_tick_func (CsJobs *jobs, CsJobsTickFunc func, gpointer data)
+{
+  g_return_if_fail (jobs != NULL && jobs->thread == NULL);
+  jobs->tick_func = func;
+  jobs->tick_data = data;
 }
 
 void

@@ -48,6 +48,11 @@ CsJobs   *cs_jobs_new     (CsStore *store, CsGateway *gateway, const char *webho
  * to 2 s at a time (settlement and checkpoints go on), so a burst of
  * requests gets the CPU first and the confirmations catch up after. */
 void      cs_jobs_set_load_probe (CsJobs *jobs, CsLoadFunc load, gpointer data, guint threshold);
+/* Before start: @func runs on the jobs thread with its store connection at
+ * every poll (once a second), before the due work: e.g. to pick up state
+ * another server instance changed in the database (the sandbox clock). */
+typedef void (*CsJobsTickFunc) (CsStoreConn *conn, gpointer data);
+void      cs_jobs_set_tick_func  (CsJobs *jobs, CsJobsTickFunc func, gpointer data);
 /* Starts the thread (it opens its own store connection). */
 gboolean  cs_jobs_start   (CsJobs *jobs, GError **error);
 /* Thread-safe, cheap, never blocks: work was queued (a payment job, an

@@ -584,6 +584,14 @@ pgstore_ping (CsStoreConn *conn, GError **error)
 }
 
 static gboolean
+pgstore_conn_is_usable (CsStoreConn *conn)
+{
+  CsPgConn *c = (CsPgConn *) conn;
+
+  return PQstatus (c->pg) == CONNECTION_OK && PQtransactionStatus (c->pg) == PQTRANS_IDLE && !c->in_txn;
+}
+
+static gboolean
 pgstore_checkpoint (CsStoreConn *conn, GError **error)
 {
   (void) conn;
@@ -599,6 +607,7 @@ const CsStoreBackend cs_store_pg_backend = {
   .conn_free = pgstore_conn_free,
   .schema_version = pgstore_schema_version,
   .ping = pgstore_ping,
+  .conn_is_usable = pgstore_conn_is_usable,
 
   .user_insert = pg_user_insert,
   .user_get = pg_user_get,

@@ -42,6 +42,8 @@ struct _CsStoreBackend {
   void         (*conn_free)        (CsStoreConn *conn);
   int          (*schema_version)   (CsStoreConn *conn);
   gboolean     (*ping)             (CsStoreConn *conn, GError **error);
+  /* NULL: always usable. */
+  gboolean     (*conn_is_usable)   (CsStoreConn *conn);
 
   /* One entry per operation of cs-store.h, same signature.  cs-store.c has
    * already checked pointers, clamped limits and cleared the outputs. */

@@ -422,6 +422,13 @@ cs_store_conn_free (CsStoreConn *conn)
   conn->backend->conn_free (conn);
 }
 
+gboolean
+cs_store_conn_is_usable (CsStoreConn *conn)
+{
+  g_return_val_if_fail (conn != NULL, FALSE);
+  return conn->backend->conn_is_usable == NULL || conn->backend->conn_is_usable (conn);
+}
+
 int
 cs_store_schema_version (CsStoreConn *conn)
 {

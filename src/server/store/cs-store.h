@@ -44,6 +44,9 @@ void         cs_store_conn_free       (CsStoreConn *conn);
 int          cs_store_schema_version  (CsStoreConn *conn);
 /* A cheap round trip, for /healthz. */
 gboolean     cs_store_ping            (CsStoreConn *conn, GError **error);
+/* FALSE when the connection is broken (the database went away) or was left
+ * inside a transaction: do not reuse it; free it. */
+gboolean     cs_store_conn_is_usable  (CsStoreConn *conn);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsStore, cs_store_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsStoreConn, cs_store_conn_free)
