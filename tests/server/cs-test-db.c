@@ -1,4 +1,5 @@
 /* cs-test-db.c: see cs-test-db.h */
+#define _GNU_SOURCE 1   /* memmem */
 #include "config.h"
 
 #include <stdio.h>
@@ -201,4 +202,61 @@ cs_test_db_query_text (const char *url, const char *sql)
   }
 #endif
   return value;
+}
+
+static gboolean
+file_contains (const char *path, const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+  return memmem (contents, len, needle, strlen (needle)) != NULL;
+}
+
+gboolean
+cs_test_db_contains (const char *url, const char *needle)
+{
+  g_assert_nonnull (needle);
+  g_assert_cmpuint (strlen (needle), >, 0);
+  if (g_str_has_prefix (url, "sqlite://"))
+    {
+      const char *path = url + strlen ("sqlite://");
+      g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+      g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+      return file_contains (path, needle) || file_contains (wal, needle) || file_contains (shm, needle);
+    }
+#ifdef HAVE_POSTGRESQL
+  {
+    PGconn *pg = connect_or_fail (url);
+    PGresult *tables = PQexec (pg, "SELECT quote_ident (table_name) FROM information_schema.tables "
+                                   "WHERE table_schema = current_schema () AND table_type = 'BASE TABLE'");
+    gboolean found = FALSE;
+
+    if (PQresultStatus (tables) != PGRES_TUPLES_OK)
+      g_error ("listing tables failed: %s", PQresultErrorMessage (tables));
+    g_assert_cmpint (PQntuples (tables), >, 0);
+    for (int i = 0; i < PQntuples (tables) && !found; i++)
+      {
+        /* A whole row as text covers every column of every type. */
+        g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM %s t WHERE strpos (t::text, $1) > 0 LIMIT 1",
+                                                PQgetvalue (tables, i, 0));
+        const char *params[1] = { needle };
+        PGresult *res = PQexecParams (pg, sql, 1, NULL, params, NULL, NULL, 0);
+
+        if (PQresultStatus (res) != PGRES_TUPLES_OK)
+          g_error ("scanning %s failed: %s", PQgetvalue (tables, i, 0), PQresultErrorMessage (res));
+        found = PQntuples (res) > 0;
+        PQclear (res);
+      }
+    PQclear (tables);
+    PQfinish (pg);
+    return found;
+  }
+#else
+  return FALSE;
+#endif
 }

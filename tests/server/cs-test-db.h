@@ -29,6 +29,11 @@ void      cs_test_db_drop          (const char *url);
 void      cs_test_db_exec          (const char *url, const char *sql);
 /* The first column of the first row of @sql as text (NULL if no row). */
 char     *cs_test_db_query_text    (const char *url, const char *sql);
+/* Whether the bytes @needle appear anywhere in the database behind @url:
+ * SQLite: the file, its WAL and shared-memory files, byte for byte;
+ * PostgreSQL: any row of any table of the test's schema, as text.  For
+ * tests proving that a secret (a card number) is never stored. */
+gboolean  cs_test_db_contains      (const char *url, const char *needle);
 /* The Redis URL of this run, or NULL. */
 const char *cs_test_redis_url      (void);
 

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
+#include "cs-test-db.h"
 
 static const char *server_bin;
 static char *dir;
@@ -151,7 +152,7 @@ main (int argc, char **argv)
   dir = g_dir_make_tmp ("crowdspark-cli-XXXXXX", &error);
   g_assert_no_error (error);
   db = g_build_filename (dir, "cli.db", NULL);
-  db_url = g_strconcat ("sqlite://", db, NULL);
+  db_url = cs_test_db_url (dir, "cli.db");
 
   g_test_add_func ("/cli/help-and-usage", test_help_and_usage);
   g_test_add_func ("/cli/migrate-and-user-add", test_migrate_and_user_add);
@@ -173,6 +174,7 @@ main (int argc, char **argv)
     g_rmdir (dir);
   }
   g_free (dir);
+  cs_test_db_drop (db_url);
   g_free (db_url);
   return status;
 }

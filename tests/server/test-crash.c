@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
+#include "cs-test-db.h"
 
 #define N_BACKERS 40
 #define N_THREADS 4
@@ -391,7 +392,7 @@ main (int argc, char **argv)
   dir = g_dir_make_tmp ("crowdspark-crash-XXXXXX", &error);
   g_assert_no_error (error);
   db = g_build_filename (dir, "crash.db", NULL);
-  db_url = g_strconcat ("sqlite://", db, NULL);
+  db_url = cs_test_db_url (dir, "crash.db");
 
   g_test_add_func ("/crash/storm-and-settlement", test_crash_storm_and_settlement);
   status = g_test_run ();
@@ -408,6 +409,7 @@ main (int argc, char **argv)
       }
     g_rmdir (dir);
   }
+  cs_test_db_drop (db_url);
   g_free (db_url);
   g_free (dir);
   return status;
