@@ -14,7 +14,7 @@ PACKAGES=(
   desktop-file-utils appstream xvfb xauth dbus dbus-x11 gnome-keyring
   postgresql redis-server librsvg2-common adwaita-icon-theme fonts-dejavu-core libgl1-mesa-dri
   # running the demo, benchmarks and their peers
-  sqlite3 curl ca-certificates wrk nginx-light python3-fastapi python3-uvicorn
+  python3 sqlite3 curl ca-certificates wrk nginx-light python3-fastapi python3-uvicorn
 )
 
 missing=()

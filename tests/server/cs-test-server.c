@@ -16,19 +16,30 @@ cs_test_init (int *argc, char ***argv)
   g_test_init (argc, argv, NULL);
 }
 
-CsTestServer *
-cs_test_server_new (void (*tweak) (CsServerConfig *config))
+static CsTestServer *
+server_new (CsTestServer *first, void (*tweak) (CsServerConfig *config))
 {
   CsTestServer *ts = g_new0 (CsTestServer, 1);
   g_autoptr(GError) error = NULL;
 
-  ts->dir = g_dir_make_tmp ("crowdspark-test-XXXXXX", &error);
-  g_assert_no_error (error);
   ts->config = cs_server_config_new ();
   g_free (ts->config->database_url);
-  ts->config->database_url = cs_test_db_url (ts->dir, "test.db");
   g_free (ts->config->media_dir);
-  ts->config->media_dir = g_build_filename (ts->dir, "media", NULL);
+  if (first == NULL)
+    {
+      ts->dir = g_dir_make_tmp ("crowdspark-test-XXXXXX", &error);
+      g_assert_no_error (error);
+      ts->config->database_url = cs_test_db_url (ts->dir, "test.db");
+      ts->config->media_dir = g_build_filename (ts->dir, "media", NULL);
+    }
+  else
+    {
+      /* another instance of the same platform: the database and the
+       * media folder (a shared volume in production) are the first's */
+      ts->shares_database = TRUE;
+      ts->config->database_url = g_strdup (first->config->database_url);
+      ts->config->media_dir = g_strdup (first->config->media_dir);
+    }
   cs_server_config_set_listen (ts->config, "127.0.0.1:0", NULL);
   ts->config->threads = 2;
   ts->config->workers = 4;
@@ -46,6 +57,19 @@ cs_test_server_new (void (*tweak) (CsServerConfig *config))
   ts->base = g_strdup (cs_server_get_url (ts->server));
   ts->session = soup_session_new_with_options ("max-conns-per-host", 16, "timeout", 30, NULL);
   return ts;
+}
+
+CsTestServer *
+cs_test_server_new (void (*tweak) (CsServerConfig *config))
+{
+  return server_new (NULL, tweak);
+}
+
+CsTestServer *
+cs_test_server_new_sharing (CsTestServer *first, void (*tweak) (CsServerConfig *config))
+{
+  g_return_val_if_fail (first != NULL && !first->shares_database, NULL);
+  return server_new (first, tweak);
 }
 
 static gboolean
@@ -74,9 +98,12 @@ cs_test_server_free (CsTestServer *ts)
     return;
   g_clear_object (&ts->session);
   cs_server_free (ts->server);
-  cs_test_db_drop (ts->config->database_url);
+  if (!ts->shares_database)
+    {
+      cs_test_db_drop (ts->config->database_url);
+      remove_tree (ts->dir);
+    }
   cs_server_config_free (ts->config);
-  remove_tree (ts->dir);
   g_free (ts->dir);
   g_free (ts->base);
   g_free (ts);

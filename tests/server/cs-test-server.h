@@ -1,5 +1,6 @@
 /* cs-test-server.h: a real crowdspark server on 127.0.0.1:0 (its own
- * threads, its own SQLite file in a temp folder) and a real HTTP client
+ * threads, its own database: a SQLite file in a temp folder, or a fresh
+ * PostgreSQL schema (cs-test-db.h)) and a real HTTP client
  * (SoupSession) to talk to it.  No mocks. */
 #pragma once
 
@@ -14,6 +15,7 @@ typedef struct {
   CsServer       *server;
   SoupSession    *session;
   char           *base;
+  gboolean        shares_database;  /* made by cs_test_server_new_sharing() */
 } CsTestServer;
 
 typedef struct {
@@ -25,6 +27,9 @@ typedef struct {
 
 /* @tweak may adjust the config before the server starts (may be NULL). */
 CsTestServer   *cs_test_server_new       (void (*tweak) (CsServerConfig *config));
+/* Another instance of @first's platform: the same database and media
+ * folder, its own threads, port and jobs.  Free it before @first. */
+CsTestServer   *cs_test_server_new_sharing (CsTestServer *first, void (*tweak) (CsServerConfig *config));
 void            cs_test_server_free      (CsTestServer *ts);
 
 /* Sends a request; @json_body may be NULL.  Extra headers as NULL-terminated
