@@ -89,8 +89,8 @@ INSERT INTO categories (slug, name, position) VALUES
 --
 -- SQLite indexes with FTS5's "porter unicode61 remove_diacritics 2": words
 -- are runs of letters and digits, folded to lower case without diacritics,
--- then stemmed.  Here: cs_search_fold() turns everything that is not a
--- letter or digit into a space and strips the diacritics of Latin letters,
+-- then stemmed.  Here: cs_search_fold() turns ASCII punctuation into spaces
+-- and strips the diacritics of Latin letters, the parser splits the rest,
 -- and the cs_search configuration stems English words (Snowball) without a
 -- stop-word list (FTS5 has none either), so every word can be searched.
 -- A query is to_tsquery ('cs_search', cs_search_unaccent (…)) of the
@@ -103,10 +103,13 @@ RETURN translate (t,
   'ÀÁÂÃÄÅĀĂĄàáâãäåāăąÇĆĈĊČçćĉċčĎĐďđÈÉÊËĒĔĖĘĚèéêëēĕėęěĜĞĠĢĝğġģĤĦĥħÌÍÎÏĨĪĬĮİìíîïĩīĭįıĴĵĶķĹĻĽĿŁĺļľŀłÑŃŅŇñńņňÒÓÔÕÖØŌŎŐòóôõöøōŏőŔŖŘŕŗřŚŜŞŠśŝşšŢŤŦţťŧÙÚÛÜŨŪŬŮŰŲùúûüũūŭůűųŴŵÝŶŸýÿŷŹŻŽźżž',
   'AAAAAAAAAaaaaaaaaaCCCCCcccccDDddEEEEEEEEEeeeeeeeeeGGGGggggHHhhIIIIIIIIIiiiiiiiiiJjKkLLLLLlllllNNNNnnnnOOOOOOOOOoooooooooRRRrrrSSSSssssTTTtttUUUUUUUUUUuuuuuuuuuuWwYYYyyyZZZzzz');
 
--- A text as the search sees it: words separated by single spaces.
+-- A text as the search sees it: ASCII punctuation becomes a separator (so
+-- "foo@bar.com" or "e-mail" are words, not one e-mail or hyphenated token
+-- for the parser), and Latin letters lose their diacritics.  No regular
+-- expression classes: they would depend on the database's locale.
 CREATE FUNCTION cs_search_fold (t text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN cs_search_unaccent (regexp_replace (t, '[^[:alnum:]]+', ' ', 'g'));
+RETURN cs_search_unaccent (translate (t, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '));
 
 CREATE TEXT SEARCH DICTIONARY cs_search_stem (TEMPLATE = pg_catalog.snowball, Language = english);
 CREATE TEXT SEARCH CONFIGURATION cs_search (COPY = pg_catalog.english);
