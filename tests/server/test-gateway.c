@@ -2,7 +2,7 @@
  * every job kind with the test cards, idempotency by job id), the sandbox
  * KYC provider, and the job runner (webhook delivery with retries to a real
  * HTTP server, a prompt stop, the synchronous run of the test clock), on a
- * real SQLite store. */
+ * real store (SQLite, or PostgreSQL in the -pg run). */
 #include <string.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -15,6 +15,7 @@
 #include "cs-kyc-provider.h"
 #include "cs-jobs.h"
 #include "cs-server-resources.h"
+#include "cs-test-db.h"
 
 #define NOW G_GINT64_CONSTANT (1700000000)   /* 2023-11-14 */
 #define DAY 86400
@@ -37,12 +38,10 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
 
   f->dir = g_dir_make_tmp ("cs-gateway-XXXXXX", &error);
   g_assert_no_error (error);
-  path = g_build_filename (f->dir, "store.db", NULL);
-  f->url = g_strconcat ("sqlite://", path, NULL);
+  f->url = cs_test_db_url (f->dir, "store.db");
   f->store = cs_store_open (f->url, &error);
   g_assert_no_error (error);
   f->conn = cs_store_connect (f->store, &error);
@@ -74,6 +73,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->gateway, cs_gateway_free);
   g_clear_pointer (&f->conn, cs_store_conn_free);
   g_clear_pointer (&f->store, cs_store_free);
+  cs_test_db_drop (f->url);
   remove_dir (f->dir);
   g_free (f->dir);
   g_free (f->url);
@@ -91,13 +91,55 @@ bytes_contain (const char *data, gsize len, const char *needle)
   return FALSE;
 }
 
-/* Any file of the database (main file, WAL, shared memory) contains @needle? */
+/* Does any value of any column of any table of the test's PostgreSQL
+ * schema contain @needle?  One query per column, each value as text,
+ * gathered from the catalogue. */
+static gboolean
+schema_contains (Fixture *f, const char *needle)
+{
+  g_autofree char *tables = NULL;
+  g_autofree char *build = NULL;
+  g_autofree char *search = NULL;
+  g_autofree char *scan = NULL;
+  g_autofree char *found = NULL;
+
+  /* Test constants of digits and spaces: nothing to quote. */
+  g_assert_true (strspn (needle, "0123456789 ") == strlen (needle));
+  /* The scan looks where the store writes (the fixture's schema, and its
+   * card table among the others), or it would prove nothing. */
+  tables = cs_test_db_query_text (f->url,
+                                  "SELECT count(*) FROM information_schema.tables "
+                                  "WHERE table_schema = current_schema () AND table_type = 'BASE TABLE' "
+                                  "  AND table_name IN ('sandbox_payment_methods', 'sandbox_charges', "
+                                  "                     'webhook_outbox', 'settings')");
+  g_assert_cmpstr (tables, ==, "4");
+  build = g_strdup_printf ("SELECT string_agg (format ('SELECT 1 FROM %%I.%%I WHERE strpos (%%I::text, %%L) > 0', "
+                           "                           c.table_schema, c.table_name, c.column_name, '%s'), "
+                           "                   ' UNION ALL ') "
+                           "FROM information_schema.columns c "
+                           "JOIN information_schema.tables t USING (table_schema, table_name) "
+                           "WHERE c.table_schema = current_schema () AND t.table_type = 'BASE TABLE'",
+                           needle);
+  search = cs_test_db_query_text (f->url, build);
+  g_assert_nonnull (search);
+  scan = g_strdup_printf ("SELECT EXISTS (%s)", search);
+  found = cs_test_db_query_text (f->url, scan);
+  g_assert_nonnull (found);
+  return strcmp (found, "t") == 0;
+}
+
+/* Does the database contain @needle anywhere?  SQLite: any file of the
+ * database (main file, WAL, shared memory), byte for byte.  PostgreSQL:
+ * any value in the test's schema. */
 static gboolean
 database_contains (Fixture *f, const char *needle)
 {
-  g_autoptr(GDir) d = g_dir_open (f->dir, 0, NULL);
+  g_autoptr(GDir) d = NULL;
   const char *name;
 
+  if (cs_test_db_is_postgresql ())
+    return schema_contains (f, needle);
+  d = g_dir_open (f->dir, 0, NULL);
   g_assert_nonnull (d);
   while ((name = g_dir_read_name (d)) != NULL)
     {
@@ -473,6 +515,12 @@ test_tokenize_never_stores_number (Fixture *f, gconstpointer data)
       }
     }
   g_assert_false (database_contains (f, "4242 4242 4242 4242"));
+
+  /* And the scan finds a number where one is: written behind the store's
+   * back, it shows. */
+  cs_test_db_exec (f->url, "INSERT INTO settings (key, value) VALUES ('probe.5105105105105100', 1)");
+  g_assert_true (database_contains (f, "5105105105105100"));
+  g_assert_true (database_contains (f, "510510510510"));
 }
 
 /* ---- the sandbox gateway ------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* test-store-trust.c: the store's trust operations on a real SQLite file:
+/* test-store-trust.c: the store's trust operations on a real database
+ * (SQLite, or PostgreSQL in the -pg run):
  * identity checks (submit, provider and moderator decisions, the queue),
  * the sandbox processor's records (cards, charges, idempotent operations),
  * the webhook outbox (claims, leases, delivery, retries) and incoming
@@ -176,34 +177,67 @@ audit_of (CsStoreConn *conn, const char *action)
   return out;
 }
 
+/* The first column of the first row of @sql (a number), read on a
+ * separate connection: SQL valid on both backends. */
 static gint64
 count_rows (Fixture *f, const char *sql)
 {
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-  gint64 n;
+  g_autofree char *text = cs_test_db_query_text (f->url, sql);
+  gint64 n = 0;
 
-  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-  n = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
-  sqlite3_close (db);
+  g_assert_nonnull (text);
+  g_assert_true (g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &n, NULL));
   return n;
 }
 
-/* Runs @sql on a separate handle: the SQLite result code. */
-static int
+/* Runs @sql on a separate connection and says how the database took it:
+ * "ok", "constraint" (refused by a constraint: SQLITE_CONSTRAINT, or an
+ * SQLSTATE of class 23 on PostgreSQL), or "other …". */
+static char *
 raw_exec (Fixture *f, const char *sql)
 {
-  sqlite3 *db = NULL;
-  int rc;
+  if (!cs_test_db_is_postgresql ())
+    {
+      sqlite3 *db = NULL;
+      int rc;
 
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
-  sqlite3_close (db);
-  return rc;
+      g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+      sqlite3_close (db);
+      if (rc == SQLITE_OK)
+        return g_strdup ("ok");
+      if (rc == SQLITE_CONSTRAINT)
+        return g_strdup ("constraint");
+      return g_strdup_printf ("other (SQLite %d)", rc);
+    }
+  else
+    {
+      /* A statement that fails would fail the helper: run it inside a
+       * function that catches the error and answers its SQLSTATE. */
+      g_autofree char *script = NULL;
+      g_autofree char *state = NULL;
+
+      g_assert_null (strstr (sql, "$sql$"));
+      script = g_strdup_printf ("CREATE FUNCTION pg_temp.sqlstate_of (q text) RETURNS text "
+                                "LANGUAGE plpgsql AS $fn$ BEGIN EXECUTE q; RETURN '00000'; "
+                                "EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $fn$; "
+                                "SELECT pg_temp.sqlstate_of ($sql$%s$sql$)", sql);
+      state = cs_test_db_query_text (f->url, script);
+      g_assert_nonnull (state);
+      if (strcmp (state, "00000") == 0)
+        return g_strdup ("ok");
+      if (g_str_has_prefix (state, "23"))
+        return g_strdup ("constraint");
+      return g_strdup_printf ("other (SQLSTATE %s)", state);
+    }
 }
+
+/* @sql is refused by a constraint of the schema. */
+#define assert_refused(f, sql) \
+  G_STMT_START { \
+    g_autofree char *outcome_ = raw_exec ((f), (sql)); \
+    g_assert_cmpstr (outcome_, ==, "constraint"); \
+  } G_STMT_END
 
 /* Identity checks */
 
@@ -608,7 +642,7 @@ test_kyc_schema_guards (Fixture *f, gconstpointer data)
 
   /* The database refuses anything longer than 4 characters of a document. */
   sql = g_strdup_printf ("UPDATE kyc_checks SET document_last4 = 'X1234567' WHERE id = '%s'", check->id);
-  g_assert_cmpint (raw_exec (f, sql), ==, SQLITE_CONSTRAINT);
+  assert_refused (f, sql);
   g_assert_cmpint (count_rows (f, "SELECT count(*) FROM kyc_checks WHERE length (document_last4) > 4"),
                    ==, 0);
   /* A second open check for one user is refused by the schema itself. */
@@ -616,7 +650,7 @@ test_kyc_schema_guards (Fixture *f, gconstpointer data)
   sql = g_strdup_printf ("INSERT INTO kyc_checks (id, user_id, status, full_name, country, document_type, "
                          "document_last4, created_at, updated_at) VALUES ('kyc_x', '%s', 'pending', 'A', "
                          "'GB', 'passport', '1234', 1, 1)", ada);
-  g_assert_cmpint (raw_exec (f, sql), ==, SQLITE_CONSTRAINT);
+  assert_refused (f, sql);
 }
 
 /* The sandbox processor */
@@ -679,10 +713,8 @@ test_sandbox_payment_methods (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* A card number never fits anywhere. */
-  g_assert_cmpint (raw_exec (f, "UPDATE sandbox_payment_methods SET last4 = '4242424242424242'"), ==,
-                   SQLITE_CONSTRAINT);
-  g_assert_cmpint (raw_exec (f, "UPDATE sandbox_payment_methods SET brand = '4242424242424242'"), ==,
-                   SQLITE_CONSTRAINT);
+  assert_refused (f, "UPDATE sandbox_payment_methods SET last4 = '4242424242424242'");
+  assert_refused (f, "UPDATE sandbox_payment_methods SET brand = '4242424242424242'");
 }
 
 static void
