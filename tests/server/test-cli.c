@@ -89,6 +89,20 @@ test_config_file_errors (void)
   g_assert_nonnull (strstr (err, "speed"));
 }
 
+/* data/server/crowdspark-server.conf.example, the production example, is a
+ * configuration the server accepts (every key known and well formed); its
+ * database is replaced by the test's. */
+static void
+test_example_config (void)
+{
+  const char *example = g_getenv ("CS_EXAMPLE_CONFIG");
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_assert_nonnull (example);
+  g_assert_cmpint (run (NULL, &out, &err, "migrate", "--config", example, "--database", db_url, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "schema version"));
+}
+
 static void
 test_seed_serve_and_stop (void)
 {
@@ -157,6 +171,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/help-and-usage", test_help_and_usage);
   g_test_add_func ("/cli/migrate-and-user-add", test_migrate_and_user_add);
   g_test_add_func ("/cli/config-file-errors", test_config_file_errors);
+  g_test_add_func ("/cli/example-config", test_example_config);
   g_test_add_func ("/cli/seed-serve-and-stop", test_seed_serve_and_stop);
 
   status = g_test_run ();
