@@ -52,9 +52,17 @@ start_postgresql() {
   fi
   as_pg "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-  # fsync off: a throwaway cluster; the tests kill servers, not PostgreSQL.
+  # Tests: fsync off, a throwaway cluster (the tests kill servers, not
+  # PostgreSQL).  Benchmarks (CS_SERVICES_PROFILE=bench): fsync on and
+  # synchronous_commit off, the durability of our SQLite store (WAL with
+  # synchronous=NORMAL: a power cut may lose the last commits, never
+  # corrupts).
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [[ ${CS_SERVICES_PROFILE:-test} = bench ]]; then
+    durability="-c fsync=on -c synchronous_commit=off -c full_page_writes=on"
+  fi
   as_pg "$bindir/pg_ctl" -D "$data" -w -l "$data/server.log" \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 $durability -c max_connections=400 -c shared_buffers=128MB" \
     start >/dev/null || { cat "$data/server.log" >&2; return 1; }
   echo "$bindir" >"$dir/pg.bindir"
   echo "CS_TEST_POSTGRESQL=postgresql://postgres@127.0.0.1:$port/postgres" >>"$dir/env"
