@@ -271,6 +271,40 @@ finish_offloaded_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Each worker thread keeps its own response cache (like each loop): on
+ * PostgreSQL, where the campaign GET runs on the workers, the public page of
+ * a campaign then costs one version read, not a full load.  GLib may hand
+ * an idle pool thread to another pool (another server in the same process,
+ * on another database): the cache is only used by the server that made it. */
+typedef struct {
+  char             instance[sizeof ((CsServer *) NULL)->instance];
+  CsResponseCache *cache;
+} WorkerCache;
+
+static void
+worker_cache_free (WorkerCache *wc)
+{
+  cs_response_cache_free (wc->cache);
+  g_free (wc);
+}
+
+static GPrivate worker_cache = G_PRIVATE_INIT ((GDestroyNotify) worker_cache_free);
+
+static CsResponseCache *
+this_worker_cache (CsServer *server)
+{
+  WorkerCache *wc = g_private_get (&worker_cache);
+
+  if (wc == NULL || strcmp (wc->instance, server->instance) != 0)
+    {
+      wc = g_new0 (WorkerCache, 1);
+      g_strlcpy (wc->instance, server->instance, sizeof wc->instance);
+      wc->cache = cs_response_cache_new (4096);
+      g_private_replace (&worker_cache, wc);
+    }
+  return wc->cache;
+}
+
 static void
 worker_func (gpointer data, gpointer user_data)
 {
@@ -284,8 +318,11 @@ worker_func (gpointer data, gpointer user_data)
   else
     {
       work->req.conn = conn;
+      if (work->req.method == CS_HTTP_GET || work->req.method == CS_HTTP_HEAD)
+        work->req.cache = this_worker_cache (server);
       run_pipeline (&work->req, &work->resp);
       work->req.conn = NULL;
+      work->req.cache = NULL;
       return_conn (server, conn);
     }
   g_main_context_invoke (work->lt->context, finish_offloaded_cb, work);
