@@ -1464,6 +1464,14 @@ param_text (Builder *b, const char *value)
   g_string_append_printf (b->sql, "$%u", b->args->values->len);
 }
 
+/* @value is the statement's from now on. */
+static void
+param_text_take (Builder *b, char *value)
+{
+  g_ptr_array_add (b->args->owned, value);
+  param_text (b, value);
+}
+
 static void
 param_int (Builder *b, gint64 value)
 {
@@ -1473,7 +1481,7 @@ param_int (Builder *b, gint64 value)
 
 /* The WHERE terms on "c" for visibility and the filters (cs-store.h). */
 static void
-append_filters (Builder *b, const CsCampaignQuery *q, const char *statuses)
+append_filters (Builder *b, const CsCampaignQuery *q)
 {
   gboolean own_only = q->creator_id != NULL && q->viewer_id != NULL &&
                       strcmp (q->creator_id, q->viewer_id) == 0;
@@ -1487,7 +1495,7 @@ append_filters (Builder *b, const CsCampaignQuery *q, const char *statuses)
     {
       /* An empty array (no known status) matches nothing. */
       g_string_append (b->sql, " AND c.status = ANY (");
-      param_text (b, statuses);
+      param_text_take (b, status_array_text (q->statuses));
       g_string_append (b->sql, "::text[])");
       if (!q->viewer_is_staff && !own_only)
         {
@@ -1567,8 +1575,6 @@ append_order (Builder *b, CsCampaignSort sort, const gint64 *keys)
 static void
 list_sql (Builder *b, const CsCampaignQuery *q, const char *match, const gint64 *cursor_keys)
 {
-  g_autofree char *statuses = q->statuses != 0 ? status_array_text (q->statuses) : NULL;
-
   g_string_append (b->sql, "SELECT " CAMPAIGN_SUMMARY_COLS);
   if (match != NULL && q->sort == CS_SORT_RELEVANCE)
     {
@@ -1581,7 +1587,7 @@ list_sql (Builder *b, const CsCampaignQuery *q, const char *match, const gint64 
       m = b->args->values->len;
       g_string_append_printf (b->sql, "))) AS k FROM (SELECT c.rowid AS r, c.search AS s"
                                       " FROM campaigns c WHERE c.search @@ " TS_QUERY_OPEN "$%u))", m);
-      append_filters (b, q, statuses);
+      append_filters (b, q);
       g_string_append (b->sql, " ORDER BY c.rowid DESC LIMIT ");
       param_int (b, RANK_CAP);
       g_string_append (b->sql, ") m ORDER BY k DESC, m.r LIMIT ");
@@ -1599,7 +1605,7 @@ list_sql (Builder *b, const CsCampaignQuery *q, const char *match, const gint64 
       param_text (b, match);
       g_string_append (b->sql, "))");
     }
-  append_filters (b, q, statuses);
+  append_filters (b, q);
   append_order (b, q->sort, cursor_keys);
   g_string_append (b->sql, " LIMIT ");
   param_int (b, (gint64) q->limit + 1);
