@@ -1,5 +1,5 @@
 /* test-store-money.c: the money path of the store (cs-store-money.h) on a
- * real SQLite file: pledges and their idempotency, tier claims under
+ * real database (SQLite, or PostgreSQL: cs-test-db.h): pledges and their idempotency, tier claims under
  * concurrent pledging, gateway events applied exactly once and in any
  * order, settlement both ways, fees, failed captures and their expiry,
  * cancelled and suspended campaigns, withdrawals, payment jobs, settings,
@@ -429,37 +429,77 @@ field_error (const GError *error, const char *field)
   return fields != NULL ? g_hash_table_lookup (fields, field) : NULL;
 }
 
-static sqlite3 *
-raw_db (Fixture *f)
+/* Reading and corrupting the database behind the store's back, on either
+ * backend: @sql may name one text argument as ?1 (quoted here). */
+static char *
+raw_sql (const char *sql, const char *arg)
 {
-  sqlite3 *db = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *quoted = NULL;
 
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  return db;
+  if (arg == NULL)
+    return g_strdup (sql);
+  parts = g_strsplit (arg, "'", -1);
+  escaped = g_strjoinv ("''", parts);
+  quoted = g_strconcat ("'", escaped, "'", NULL);
+  g_strfreev (parts);
+  parts = g_strsplit (sql, "?1", -1);
+  return g_strjoinv (quoted, parts);
 }
 
-static int
-raw_exec (sqlite3 *db, const char *sql)
+/* The first column of the first row of @sql as text (it must have one). */
+static char *
+raw_text (Fixture *f, const char *sql, const char *arg)
 {
-  return sqlite3_exec (db, sql, NULL, NULL, NULL);
+  g_autofree char *query = raw_sql (sql, arg);
+  char *value = cs_test_db_query_text (f->url, query);
+
+  g_assert_nonnull (value);
+  return value;
 }
 
 static gint64
 raw_int (Fixture *f, const char *sql, const char *arg)
 {
-  sqlite3 *db = raw_db (f);
-  sqlite3_stmt *st = NULL;
-  gint64 value;
+  g_autofree char *text = raw_text (f, sql, arg);
+  gint64 value = 0;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
-  if (arg != NULL)
-    sqlite3_bind_text (st, 1, arg, -1, SQLITE_TRANSIENT);
-  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
-  sqlite3_close (db);
+  g_assert_true (g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &value, NULL));
   return value;
+}
+
+/* Whether the database refuses @sql as a constraint or trigger would (and
+ * then changes nothing). */
+static gboolean
+raw_refused (Fixture *f, const char *sql)
+{
+  if (!cs_test_db_is_postgresql ())
+    {
+      sqlite3 *db = NULL;
+      int rc;
+
+      g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+      sqlite3_busy_timeout (db, 5000);
+      rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+      sqlite3_close (db);
+      return rc == SQLITE_CONSTRAINT;
+    }
+  else
+    {
+      /* Run inside a function that catches the error and names its
+       * SQLSTATE: a trigger's RAISE (P0001) or an integrity constraint (23…). */
+      g_autofree char *call = raw_sql ("SELECT coalesce (test_refused (?1), 'accepted')", sql);
+      g_autofree char *state = NULL;
+
+      cs_test_db_exec (f->url,
+                       "CREATE OR REPLACE FUNCTION test_refused (q text) RETURNS text "
+                       "LANGUAGE plpgsql AS $$ BEGIN EXECUTE q; RETURN NULL; "
+                       "EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE; END $$");
+      state = cs_test_db_query_text (f->url, call);
+      g_test_message ("%s: %s", sql, state);
+      return g_strcmp0 (state, "P0001") == 0 || g_str_has_prefix (state, "23");
+    }
 }
 
 /* ---- Pledges ------------------------------------------------------------------------ */
@@ -1057,18 +1097,8 @@ test_settle_successful (Fixture *f, gconstpointer data)
     charge = g_strdup_printf ("%" G_GINT64_FORMAT, raw_int (f, "SELECT count(*) FROM money_transactions "
                                                                "WHERE pledge_id = ?1 AND kind = 'capture'", a->id));
     g_assert_cmpstr (charge, ==, "1");
-    {
-      sqlite3 *db = raw_db (f);
-      sqlite3_stmt *st = NULL;
-
-      g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT charge_id FROM pledges WHERE id = ?1", -1, &st, NULL), ==, SQLITE_OK);
-      sqlite3_bind_text (st, 1, a->id, -1, SQLITE_TRANSIENT);
-      g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-      g_free (charge);
-      charge = g_strdup ((const char *) sqlite3_column_text (st, 0));
-      sqlite3_finalize (st);
-      sqlite3_close (db);
-    }
+    g_free (charge);
+    charge = raw_text (f, "SELECT charge_id FROM pledges WHERE id = ?1", a->id);
     g_assert_false (apply (f, "evt_capture_again", CS_PAYMENT_EVENT_CAPTURED, charge, a->id, NULL, 6050, NULL,
                            end + 40));
     bal = balance (f, cmp);
@@ -1078,16 +1108,8 @@ test_settle_successful (Fixture *f, gconstpointer data)
 
   /* a refund: from the creator's balance, the pledge stays counted */
   {
-    sqlite3 *db = raw_db (f);
-    sqlite3_stmt *st = NULL;
-    g_autofree char *charge = NULL;
+    g_autofree char *charge = raw_text (f, "SELECT charge_id FROM pledges WHERE id = ?1", b->id);
 
-    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT charge_id FROM pledges WHERE id = ?1", -1, &st, NULL), ==, SQLITE_OK);
-    sqlite3_bind_text (st, 1, b->id, -1, SQLITE_TRANSIENT);
-    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
-    charge = g_strdup ((const char *) sqlite3_column_text (st, 0));
-    sqlite3_finalize (st);
-    sqlite3_close (db);
     /* a refund the processor refused changes nothing */
     g_assert_false (apply (f, "evt_refund_refused", CS_PAYMENT_EVENT_REFUNDED, charge, b->id, NULL, 5000,
                            "charge_not_captured", end + 49));
@@ -1577,7 +1599,6 @@ test_books_detect_corruption (Fixture *f, gconstpointer data)
   g_autoptr(CsPledge) a = pledge (f, bob, cmp, 1500, tier);
   g_autoptr(CsPledge) b = pledge (f, carol, cmp, 2000, NULL);
   g_autoptr(GPtrArray) violations = NULL;
-  sqlite3 *db;
 
   run_gateway (f, NOW + 100, -1);
   g_assert_cmpuint (settle (f, NOW + 2 * DAY), ==, 1);
@@ -1585,33 +1606,37 @@ test_books_detect_corruption (Fixture *f, gconstpointer data)
   assert_status (f, a->id, CS_PLEDGE_COLLECTED);
   assert_books (f);
 
-  db = raw_db (f);
   /* the ledger is append-only */
-  g_assert_cmpint (raw_exec (db, "UPDATE ledger_entries SET amount = amount + 1"), ==, SQLITE_CONSTRAINT);
-  g_assert_cmpint (raw_exec (db, "DELETE FROM money_transactions"), ==, SQLITE_CONSTRAINT);
+  g_assert_true (raw_refused (f, "UPDATE ledger_entries SET amount = amount + 1"));
+  g_assert_true (raw_refused (f, "DELETE FROM money_transactions"));
   /* a capture twice is refused by the schema too */
-  g_assert_cmpint (raw_exec (db, "INSERT INTO money_transactions (id, kind, campaign_id, pledge_id, amount, "
+  g_assert_true (raw_refused (f, "INSERT INTO money_transactions (id, kind, campaign_id, pledge_id, amount, "
                                  "currency, created_at) SELECT 'txn_dup', kind, campaign_id, pledge_id, amount, "
-                                 "currency, created_at FROM money_transactions WHERE kind = 'capture' LIMIT 1"),
-                   ==, SQLITE_CONSTRAINT);
+                                 "currency, created_at FROM money_transactions WHERE kind = 'capture' LIMIT 1"));
+  /* ...and nothing of those happened */
+  assert_books (f);
 
-  /* corrupt it anyway, behind the schema's back */
+  /* corrupt it anyway, behind the schema's back (on PostgreSQL, past the
+   * check of balanced entries at commit too) */
   {
+    const char *unguard = cs_test_db_is_postgresql ()
+      ? "DROP TRIGGER ledger_entries_no_update ON ledger_entries;"
+        "DROP TRIGGER ledger_entries_balanced ON ledger_entries;"
+      : "DROP TRIGGER ledger_entries_no_update;";
     g_autofree char *sql = g_strdup_printf (
       "UPDATE campaigns SET current_amount = current_amount + 500 WHERE id = '%s';"
       "UPDATE reward_tiers SET quantity_claimed = quantity_claimed + 1 WHERE id = '%s';"
-      "DROP TRIGGER ledger_entries_no_update;"
+      "%s"
       "UPDATE ledger_entries SET amount = amount + 7 WHERE (transaction_id, account) = "
       "  (SELECT transaction_id, account FROM ledger_entries WHERE account = 'card_holds' LIMIT 1);"
       "DROP INDEX money_transactions_one_capture_key;"
       "INSERT INTO money_transactions (id, kind, campaign_id, pledge_id, amount, currency, created_at) "
       "  SELECT 'txn_dup', kind, campaign_id, pledge_id, amount, currency, created_at "
       "  FROM money_transactions WHERE kind = 'capture' AND pledge_id = '%s';",
-      cmp, tier, a->id);
+      cmp, tier, unguard, a->id);
 
-    g_assert_cmpint (raw_exec (db, sql), ==, SQLITE_OK);
+    cs_test_db_exec (f->url, sql);
   }
-  sqlite3_close (db);
 
   violations = books (f);
   for (guint i = 0; i < violations->len; i++)
