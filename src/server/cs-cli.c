@@ -79,11 +79,8 @@ make_config (Options *o, GError **error)
       g_free (config->media_dir);
       config->media_dir = g_strdup (o->media_dir);
     }
-  if (o->redis != NULL)
-    {
-      g_free (config->redis_url);
-      config->redis_url = g_strdup (o->redis);
-    }
+  if (o->redis != NULL && !cs_server_config_set_redis (config, o->redis, error))
+    return NULL;
   if (o->tls_cert != NULL)
     {
       g_free (config->tls_cert);

@@ -105,7 +105,68 @@ bad:
   return FALSE;
 }
 
-typedef enum { KEY_STRING, KEY_BOOL, KEY_UINT, KEY_INT64, KEY_LISTEN, KEY_COST } KeyKind;
+gboolean
+cs_redis_url_parse (const char *url, char **host, guint *port, guint *db, GError **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *path;
+  guint64 n = 0;
+
+  if (url == NULL || !g_str_has_prefix (url, "redis://"))
+    goto bad;
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
+    goto bad;
+  if (g_uri_get_userinfo (uri) != NULL)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
+                   "The Redis URL “%s” has a user or password: CrowdSpark connects without one "
+                   "(keep Redis on a private network); use redis://HOST:PORT", url);
+      return FALSE;
+    }
+  if (g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+    goto bad;
+  if (g_uri_get_port (uri) <= 0 || g_uri_get_port (uri) > 65535)
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
+                   "The Redis URL “%s” has no port: use redis://HOST:PORT, e.g. redis://127.0.0.1:6379", url);
+      return FALSE;
+    }
+  path = g_uri_get_path (uri);
+  if (path[0] != '\0' && strcmp (path, "/") != 0 &&
+      (path[0] != '/' || !g_ascii_string_to_unsigned (path + 1, 10, 0, G_MAXINT, &n, NULL)))
+    {
+      g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
+                   "The Redis URL “%s” ends in “%s”: only a database number may follow the port, "
+                   "e.g. redis://127.0.0.1:6379/0", url, path);
+      return FALSE;
+    }
+  if (host != NULL)
+    *host = g_strdup (g_uri_get_host (uri));
+  if (port != NULL)
+    *port = (guint) g_uri_get_port (uri);
+  if (db != NULL)
+    *db = (guint) n;
+  return TRUE;
+
+bad:
+  g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
+               "“%s” is not a Redis URL: use redis://HOST:PORT or redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379",
+               url != NULL ? url : "");
+  return FALSE;
+}
+
+gboolean
+cs_server_config_set_redis (CsServerConfig *config, const char *url, GError **error)
+{
+  if (url != NULL && url[0] != '\0' && !cs_redis_url_parse (url, NULL, NULL, NULL, error))
+    return FALSE;
+  g_free (config->redis_url);
+  config->redis_url = url != NULL && url[0] != '\0' ? g_strdup (url) : NULL;
+  return TRUE;
+}
+
+typedef enum { KEY_STRING, KEY_BOOL, KEY_UINT, KEY_INT64, KEY_LISTEN, KEY_COST, KEY_REDIS } KeyKind;
 
 typedef struct {
   const char *name;
@@ -122,7 +183,7 @@ static const KeySpec keys[] = {
   { "workers", KEY_UINT, OFF (workers) },
   { "sandbox", KEY_BOOL, OFF (sandbox) },
   { "media-dir", KEY_STRING, OFF (media_dir) },
-  { "redis", KEY_STRING, OFF (redis_url) },
+  { "redis", KEY_REDIS, OFF (redis_url) },
   { "webhook-secret", KEY_STRING, OFF (webhook_secret) },
   { "webhook-url", KEY_STRING, OFF (webhook_url) },
   { "tls-cert", KEY_STRING, OFF (tls_cert) },
@@ -212,6 +273,17 @@ cs_server_config_load_file (CsServerConfig *config, const char *path, GError **e
         case KEY_LISTEN:
           if (!cs_server_config_set_listen (config, value, error))
             return FALSE;
+          break;
+        case KEY_REDIS:
+          {
+            g_autoptr(GError) local = NULL;
+
+            if (!cs_server_config_set_redis (config, value, &local))
+              {
+                g_set_error (error, CS_ERROR, CS_ERROR_INVALID, "%s: redis: %s", path, local->message);
+                return FALSE;
+              }
+          }
           break;
         case KEY_COST:
           if (!cs_password_cost_from_string (value, (CsPasswordCost *) field))

@@ -46,6 +46,15 @@ gboolean        cs_server_config_load_file    (CsServerConfig *config, const cha
 /* "HOST:PORT" or "[v6]:PORT" */
 gboolean        cs_server_config_set_listen   (CsServerConfig *config, const char *listen, GError **error);
 gboolean        cs_password_cost_from_string  (const char *text, CsPasswordCost *out);
+/* Sets the Redis URL of live events between instances after checking it
+ * (cs_redis_url_parse()); NULL or "" unsets it (a single instance). */
+gboolean        cs_server_config_set_redis    (CsServerConfig *config, const char *url, GError **error);
+/* Parses "redis://HOST:PORT" or "redis://HOST:PORT/DB" (HOST a name, an IPv4
+ * address or a [bracketed] IPv6 one; no user, password, query or fragment).
+ * Anything else is CS_ERROR_INVALID with a message for the operator.  Each
+ * out argument may be NULL; *db is 0 when the URL names none. */
+gboolean        cs_redis_url_parse            (const char *url, char **host, guint *port, guint *db,
+                                               GError **error);
 /* The default database URL: sqlite:///$XDG_DATA_HOME/crowdspark/crowdspark.db */
 char           *cs_server_config_default_database (void);
 

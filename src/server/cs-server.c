@@ -929,6 +929,16 @@ cs_server_new (CsServerConfig *config, GError **error)
   server->ctx.live = cs_live_new ();
   cs_metrics_add_gauge (server->ctx.metrics, "crowdspark_live_connections", "Open WebSockets of GET /api/v1/live.",
                         (CsMetricsGaugeFunc) cs_live_n_connections, server->ctx.live);
+  /* Live events between instances: the link runs on its own thread and is
+   * freed with the hub (cs_live_free ()), after every publisher stopped. */
+  if (config->redis_url != NULL)
+    {
+      if (!cs_live_use_redis (server->ctx.live, config->redis_url, error))
+        return NULL;
+      cs_metrics_add_gauge (server->ctx.metrics, "crowdspark_redis_connected",
+                            "1 while the Redis link that carries live events between instances is up.",
+                            (CsMetricsGaugeFunc) cs_live_redis_connected, server->ctx.live);
+    }
   if (!setup_payments (server, error))
     return NULL;
   return g_steal_pointer (&server);

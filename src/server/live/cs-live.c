@@ -28,7 +28,18 @@
  * runs before libsoup's handshake and may refuse it with 401).  The session
  * is checked again every two keepalive intervals: once it is revoked, or its
  * access token expired or was rotated by a refresh, the socket is closed
- * with 1008 and the client reconnects with its new token.
+ * with 1008 and the client reconnects with its new token.  On SQLite these
+ * lookups run inline on the loop's connection (microseconds); on PostgreSQL
+ * (cs_store_is_inline () is FALSE) the loop never waits on the database: the
+ * early handler pauses the upgrade and a worker of the hub's small pool
+ * looks the token up on its own connection, and the periodic checks go to
+ * the same pool; the answers come back to the loop.
+ *
+ * Several instances.  With Redis (cs_live_use_redis ()) a publication does
+ * not go to the loops directly: it goes to Redis (cs-redis.c), and what
+ * Redis relays, this instance's own publications included, is delivered to
+ * the loops as above, exactly once.  While the link is down, publications
+ * are delivered here directly (and only here).
  */
 #include "config.h"
 
@@ -44,6 +55,9 @@
 #include "cs-server.h"
 #include "cs-http.h"
 #include "cs-auth-service.h"
+#ifdef HAVE_REDIS
+#include "cs-redis.h"
+#endif
 
 #define LIVE_PATH               "/api/v1/live"
 #define MAX_IDS_PER_MESSAGE     100
@@ -56,6 +70,8 @@
 #define MAX_INBOX               100000        /* events waiting for one loop */
 
 #define AUTH_DATA_KEY           "cs-live-auth"
+#define CHECKED_DATA_KEY        "cs-live-checked"   /* the early handler checked the upgrade (off the loop) */
+#define AUTH_THREADS            4                   /* PostgreSQL: workers (and connections) for token lookups */
 
 typedef enum {
   EVENT_PROGRESS,
@@ -76,6 +92,13 @@ struct _CsLive {
   gint       n_connections;      /* atomic */
   gint       keepalive;          /* atomic: ping interval in seconds */
   gboolean   inbox_warned;
+#ifdef HAVE_REDIS
+  CsRedis   *redis;              /* set before the loops attach; NULL: this instance only */
+#endif
+  /* PostgreSQL: token lookups off the loops (created by the first loop) */
+  CsStore     *store;
+  GThreadPool *auth_pool;
+  GAsyncQueue *auth_conns;       /* idle CsStoreConn* of the pool's workers */
 };
 
 typedef struct _Subscriber Subscriber;
@@ -90,6 +113,9 @@ struct _CsLiveLoop {
   GSource           *sweep;
   CsLiveUpgradedFunc upgraded;
   gpointer           upgraded_data;
+  gboolean           offload;        /* token lookups go to live->auth_pool */
+  guint              jobs_in_flight; /* loop thread only: lookups whose answer has not come back */
+  gboolean           detaching;
 
   /* under live->lock */
   GQueue             inbox;          /* LiveEvent* */
@@ -199,8 +225,15 @@ cs_live_free (CsLive *live)
 {
   if (live == NULL)
     return;
-  /* Every loop detaches before the server frees the hub. */
+#ifdef HAVE_REDIS
+  /* Publishers (routes, jobs) have stopped: the link can go. */
+  g_clear_pointer (&live->redis, cs_redis_free);
+#endif
+  /* Every loop detaches before the server frees the hub (and waits for its lookups). */
   g_warn_if_fail (live->loops->len == 0);
+  if (live->auth_pool != NULL)
+    g_thread_pool_free (live->auth_pool, FALSE, TRUE);
+  g_clear_pointer (&live->auth_conns, g_async_queue_unref);
   g_ptr_array_unref (live->loops);
   g_mutex_clear (&live->lock);
   g_free (live);
@@ -225,15 +258,10 @@ inbox_has_room (CsLive *live, CsLiveLoop *loop)
   return FALSE;
 }
 
-void
-cs_live_publish_progress (CsLive *live, const CsCampaignProgress *progress)
+/* Hands a progress state to the loops with subscribers for it. */
+static void
+deliver_progress (CsLive *live, const CsCampaignProgress *progress)
 {
-  g_return_if_fail (live != NULL);
-  g_return_if_fail (progress != NULL);
-
-  if (progress->campaign_id[0] == '\0')
-    return;
-
   g_mutex_lock (&live->lock);
   for (guint i = 0; i < live->loops->len; i++)
     {
@@ -262,18 +290,10 @@ cs_live_publish_progress (CsLive *live, const CsCampaignProgress *progress)
   g_mutex_unlock (&live->lock);
 }
 
-void
-cs_live_publish_json (CsLive *live, const char *campaign_id, const char *user_id, const char *json)
+/* Hands a JSON event to the loops with subscribers for @key. */
+static void
+deliver_json (CsLive *live, EventKind kind, const char *key, GBytes *bytes)
 {
-  g_autoptr(GBytes) bytes = NULL;
-  EventKind kind = user_id != NULL ? EVENT_USER_JSON : EVENT_CAMPAIGN_JSON;
-  const char *key = user_id != NULL ? user_id : campaign_id;
-
-  g_return_if_fail (live != NULL);
-  g_return_if_fail (key != NULL);
-  g_return_if_fail (json != NULL && json[0] == '{');
-
-  bytes = g_bytes_new (json, strlen (json));
   g_mutex_lock (&live->lock);
   for (guint i = 0; i < live->loops->len; i++)
     {
@@ -292,6 +312,207 @@ cs_live_publish_json (CsLive *live, const char *campaign_id, const char *user_id
       g_source_set_ready_time (loop->wakeup, 0);
     }
   g_mutex_unlock (&live->lock);
+}
+
+#ifdef HAVE_REDIS
+/* ---- events through Redis (cs-redis.h) ------------------------------------------ */
+
+/* On the wire, inside the link's envelope:
+ *   {"kind": "progress", "campaign_id", "current_amount", "backer_count",
+ *    "goal_amount", "currency", "status"}
+ *   {"kind": "campaign" | "user", "key": id, "json": "<the event's text>"} */
+static GBytes *
+live_event_encode (gpointer data)
+{
+  LiveEvent *event = data;
+  CsJsonWriter *w = cs_json_writer_new ();
+
+  cs_json_writer_begin_object (w);
+  if (event->kind == EVENT_PROGRESS)
+    {
+      const CsCampaignProgress *p = &event->progress;
+
+      cs_json_writer_member_string (w, "kind", "progress");
+      cs_json_writer_member_string (w, "campaign_id", p->campaign_id);
+      cs_json_writer_member_int (w, "current_amount", p->current_amount);
+      cs_json_writer_member_int (w, "backer_count", p->backer_count);
+      cs_json_writer_member_int (w, "goal_amount", p->goal_amount);
+      cs_json_writer_member_string (w, "currency", p->currency);
+      cs_json_writer_member_string (w, "status", cs_campaign_status_to_string (p->status));
+    }
+  else
+    {
+      g_autofree char *text = g_strndup (g_bytes_get_data (event->json, NULL), g_bytes_get_size (event->json));
+
+      cs_json_writer_member_string (w, "kind", event->kind == EVENT_USER_JSON ? "user" : "campaign");
+      cs_json_writer_member_string (w, "key", event->key);
+      cs_json_writer_member_string (w, "json", text);
+    }
+  cs_json_writer_end_object (w);
+  return cs_json_writer_free_to_bytes (w);
+}
+
+static gboolean
+read_int_member (JsonObject *obj, const char *name, gint64 *out)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+static const char *
+read_string_member (JsonObject *obj, const char *name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* Another instance's event; NULL unless it is one we could have sent. */
+static gpointer
+live_event_decode (JsonObject *obj)
+{
+  const char *kind = read_string_member (obj, "kind");
+  LiveEvent *event = g_new0 (LiveEvent, 1);
+
+  if (g_strcmp0 (kind, "progress") == 0)
+    {
+      CsCampaignProgress *p = &event->progress;
+      const char *id = read_string_member (obj, "campaign_id");
+      const char *currency = read_string_member (obj, "currency");
+
+      event->kind = EVENT_PROGRESS;
+      if (!cs_id_is_valid (id) || strlen (id) >= sizeof p->campaign_id ||
+          currency == NULL || strlen (currency) >= sizeof p->currency ||
+          !read_int_member (obj, "current_amount", &p->current_amount) ||
+          !read_int_member (obj, "backer_count", &p->backer_count) ||
+          !read_int_member (obj, "goal_amount", &p->goal_amount) ||
+          !cs_campaign_status_from_string (read_string_member (obj, "status"), &p->status))
+        goto bad;
+      g_strlcpy (p->campaign_id, id, sizeof p->campaign_id);
+      g_strlcpy (p->currency, currency, sizeof p->currency);
+      event->key = g_strdup (id);
+    }
+  else if (g_strcmp0 (kind, "campaign") == 0 || g_strcmp0 (kind, "user") == 0)
+    {
+      const char *key = read_string_member (obj, "key");
+      const char *json = read_string_member (obj, "json");
+
+      event->kind = kind[0] == 'u' ? EVENT_USER_JSON : EVENT_CAMPAIGN_JSON;
+      if (key == NULL || key[0] == '\0' || json == NULL || json[0] != '{')
+        goto bad;
+      event->key = g_strdup (key);
+      event->json = g_bytes_new (json, strlen (json));
+    }
+  else
+    goto bad;
+  return event;
+
+bad:
+  live_event_free (event);
+  return NULL;
+}
+
+static void
+live_event_deliver (gpointer data, gpointer user_data)
+{
+  LiveEvent *event = data;
+
+  if (event->kind == EVENT_PROGRESS)
+    deliver_progress (user_data, &event->progress);
+  else
+    deliver_json (user_data, event->kind, event->key, event->json);
+}
+#endif
+
+gboolean
+cs_live_use_redis (CsLive *live, const char *url, GError **error)
+{
+  g_return_val_if_fail (live != NULL, FALSE);
+  g_return_val_if_fail (url != NULL, FALSE);
+
+#ifdef HAVE_REDIS
+  {
+    static const CsRedisEventFuncs funcs = {
+      live_event_encode, live_event_decode, live_event_deliver, (void (*) (gpointer)) live_event_free,
+    };
+
+    g_return_val_if_fail (live->redis == NULL, FALSE);
+    g_return_val_if_fail (live->loops->len == 0, FALSE);
+    live->redis = cs_redis_new (url, &funcs, live, error);
+    return live->redis != NULL;
+  }
+#else
+  g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
+               "This crowdspark-server was built without Redis support (hiredis): it cannot use %s", url);
+  return FALSE;
+#endif
+}
+
+guint
+cs_live_redis_connected (CsLive *live)
+{
+  g_return_val_if_fail (live != NULL, 0);
+#ifdef HAVE_REDIS
+  return live->redis != NULL && cs_redis_is_connected (live->redis) ? 1 : 0;
+#else
+  return 0;
+#endif
+}
+
+void
+cs_live_publish_progress (CsLive *live, const CsCampaignProgress *progress)
+{
+  g_return_if_fail (live != NULL);
+  g_return_if_fail (progress != NULL);
+
+  if (progress->campaign_id[0] == '\0')
+    return;
+#ifdef HAVE_REDIS
+  if (live->redis != NULL)
+    {
+      LiveEvent *event = g_new0 (LiveEvent, 1);
+
+      event->kind = EVENT_PROGRESS;
+      event->key = g_strdup (progress->campaign_id);
+      event->progress = *progress;
+      cs_redis_publish (live->redis, event, progress->campaign_id);   /* a newer state replaces a queued one */
+      return;
+    }
+#endif
+  deliver_progress (live, progress);
+}
+
+void
+cs_live_publish_json (CsLive *live, const char *campaign_id, const char *user_id, const char *json)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  EventKind kind = user_id != NULL ? EVENT_USER_JSON : EVENT_CAMPAIGN_JSON;
+  const char *key = user_id != NULL ? user_id : campaign_id;
+
+  g_return_if_fail (live != NULL);
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (json != NULL && json[0] == '{');
+
+  bytes = g_bytes_new (json, strlen (json));
+#ifdef HAVE_REDIS
+  if (live->redis != NULL)
+    {
+      LiveEvent *event = g_new0 (LiveEvent, 1);
+
+      event->kind = kind;
+      event->key = g_strdup (key);
+      event->json = g_steal_pointer (&bytes);
+      cs_redis_publish (live->redis, event, NULL);
+      return;
+    }
+#endif
+  deliver_json (live, kind, key, bytes);
 }
 
 /* ---- sending ----------------------------------------------------------------- */
@@ -800,46 +1021,52 @@ respond_problem (SoupServerMessage *msg, const char *path, CsErrorCode code, gui
   cs_response_clear (&resp);
 }
 
-/* A GET /api/v1/live carries no body: refuse one before libsoup reads it. */
+/* Refuses an upgrade whose token did not check out. */
 static void
-live_early_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+refuse_token (SoupServerMessage *msg, const char *path, const GError *error)
 {
-  SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (msg);
+  guint status = cs_error_http_status (error);
 
-  if (soup_message_headers_get_encoding (hdrs) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (hdrs) == 0)
-    return;
-  if (soup_message_headers_get_encoding (hdrs) == SOUP_ENCODING_NONE)
-    return;
-  respond_problem (msg, path, CS_ERROR_MALFORMED, 0, NULL, "This address takes no request body.");
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  respond_problem (msg, path, status == 401 ? CS_ERROR_UNAUTHORIZED : CS_ERROR_UNAVAILABLE, 0, NULL,
+                   status == 401 ? error->message : "Signing in failed for a moment. Please retry.");
+  if (status == 401)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
+                                  "Bearer error=\"invalid_token\"");
 }
 
-/* Runs before libsoup's handshake: a status set here refuses the upgrade. */
-static void
-live_http_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+static LiveAuth *
+live_auth_new (const CsSessionInfo *info, const char *token)
 {
-  CsLiveLoop *loop = data;
+  LiveAuth *auth = g_new0 (LiveAuth, 1);
+
+  auth->user_id = g_strdup (info->user_id);
+  auth->token_hash = cs_sha256_hex (token);
+  return auth;
+}
+
+/* What needs no database: the path, the method, the handshake and the form
+ * of the Authorization header.  Responds with a problem and returns FALSE,
+ * or returns TRUE with *token_out (NULL: anonymous). */
+static gboolean
+check_request (SoupServerMessage *msg, const char *path, GHashTable *query, const char **token_out)
+{
   SoupMessageHeaders *req_hdrs = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *resp_hdrs = soup_server_message_get_response_headers (msg);
   g_autoptr(GError) error = NULL;
   const char *authorization = soup_message_headers_get_one (req_hdrs, "Authorization");
   const char *token = NULL;
-  CsSessionInfo info = { 0 };
-  LiveAuth *auth;
 
-  if (soup_server_message_get_status (msg) != 0)
-    return;   /* refused early */
+  *token_out = NULL;
   if (strcmp (path, LIVE_PATH) != 0)
     {
       respond_problem (msg, path, CS_ERROR_NOT_FOUND, 0, NULL, "There is nothing at this address.");
-      return;
+      return FALSE;
     }
   if (strcmp (soup_server_message_get_method (msg), "GET") != 0)
     {
       respond_problem (msg, path, 0, 405, "method-not-allowed", "This resource does not support that method.");
       soup_message_headers_replace (resp_hdrs, "Allow", "GET");
-      return;
+      return FALSE;
     }
   if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
     {
@@ -849,7 +1076,7 @@ live_http_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
                        upgrade == NULL || g_ascii_strcasecmp (upgrade, "websocket") != 0
                        ? "GET /api/v1/live upgrades to a WebSocket: send “Connection: Upgrade” and “Upgrade: websocket”."
                        : error->message);
-      return;
+      return FALSE;
     }
 
   if (authorization != NULL)
@@ -858,7 +1085,7 @@ live_http_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
         {
           respond_problem (msg, path, CS_ERROR_UNAUTHORIZED, 0, NULL, "The Authorization header must be “Bearer <token>”.");
           soup_message_headers_replace (resp_hdrs, "WWW-Authenticate", "Bearer");
-          return;
+          return FALSE;
         }
       token = authorization + 7;
       while (*token == ' ')
@@ -866,24 +1093,226 @@ live_http_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
     }
   else if (query != NULL)
     token = g_hash_table_lookup (query, "access_token");   /* for clients that cannot set headers */
+  *token_out = token;
+  return TRUE;
+}
 
+/* ---- token lookups off the loop (PostgreSQL) --------------------------------------
+ *
+ * A job goes to live->auth_pool, whose workers keep their own connections;
+ * its answer comes back to the loop's context (auth_job_done_cb).  The loop
+ * counts the jobs it is owed, and cs_live_detach_loop () waits for them, so
+ * an answer never finds its loop gone.  Subscribers are named by pointer and
+ * token hash and looked up again on the loop: one that closed meanwhile is
+ * simply not found (a new one at the same address with the same token hash
+ * has the same session, and the same verdict). */
+
+typedef enum {
+  AUTH_UPGRADE,     /* a bearer token at the upgrade */
+  AUTH_RECHECK,     /* signed-in sockets' sessions, every two keepalive intervals */
+} AuthJobKind;
+
+typedef struct {
+  AuthJobKind        kind;
+  CsLiveLoop        *loop;
+  gint64             now;
+  /* AUTH_UPGRADE */
+  SoupServerMessage *msg;
+  char              *path;
+  char              *token;
+  LiveAuth          *auth;       /* the answer: signed in ... */
+  GError            *error;      /* ... or why not */
+  /* AUTH_RECHECK */
+  GPtrArray         *subs;       /* Subscriber*, only compared */
+  GPtrArray         *hashes;     /* their token hashes (owned) */
+  GArray            *valid;      /* gboolean each */
+} AuthJob;
+
+static void
+auth_job_free (AuthJob *job)
+{
+  g_clear_object (&job->msg);
+  g_free (job->path);
+  if (job->token != NULL)
+    memset (job->token, 0, strlen (job->token));
+  g_free (job->token);
+  g_clear_pointer (&job->auth, live_auth_free);
+  g_clear_error (&job->error);
+  g_clear_pointer (&job->subs, g_ptr_array_unref);
+  g_clear_pointer (&job->hashes, g_ptr_array_unref);
+  if (job->valid != NULL)
+    g_array_unref (job->valid);
+  g_free (job);
+}
+
+/* Only a definite answer ends a session; a database that is away does not. */
+static gboolean
+session_valid (CsStoreConn *conn, const char *token_hash, gint64 now)
+{
+  g_autoptr(GError) error = NULL;
+  CsSessionInfo info = { 0 };
+  gboolean valid;
+
+  if (!cs_store_session_lookup (conn, token_hash, now, &info, &error))
+    return !g_error_matches (error, CS_ERROR, CS_ERROR_UNAUTHORIZED);
+  valid = !info.suspended;
+  cs_session_info_clear (&info);
+  return valid;
+}
+
+static gboolean
+auth_job_done_cb (gpointer data)
+{
+  AuthJob *job = data;
+  CsLiveLoop *loop = job->loop;
+
+  g_assert (loop->jobs_in_flight > 0);
+  loop->jobs_in_flight--;
+  if (job->kind == AUTH_UPGRADE)
+    {
+      if (loop->detaching)
+        respond_problem (job->msg, job->path, CS_ERROR_UNAVAILABLE, 0, NULL, "The server is shutting down. Please retry.");
+      else if (job->auth != NULL)
+        g_object_set_data_full (G_OBJECT (job->msg), AUTH_DATA_KEY, g_steal_pointer (&job->auth),
+                                (GDestroyNotify) live_auth_free);
+      else
+        refuse_token (job->msg, job->path, job->error);
+      soup_server_message_unpause (job->msg);
+    }
+  else if (!loop->detaching)
+    {
+      for (guint i = 0; i < job->subs->len; i++)
+        {
+          Subscriber *sub = g_ptr_array_index (job->subs, i);
+
+          if (g_array_index (job->valid, gboolean, i) || !g_hash_table_contains (loop->subscribers, sub) ||
+              sub->forgotten || g_strcmp0 (sub->token_hash, g_ptr_array_index (job->hashes, i)) != 0)
+            continue;
+          subscriber_close (sub, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                            "The access token expired or was replaced: reconnect with a fresh one.");
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* On a worker of live->auth_pool. */
+static void
+auth_worker (gpointer data, gpointer user_data)
+{
+  AuthJob *job = data;
+  CsLive *live = user_data;
+  g_autoptr(GError) error = NULL;
+  CsStoreConn *conn = g_async_queue_try_pop (live->auth_conns);
+
+  if (conn == NULL)
+    conn = cs_store_connect (live->store, &error);
+  if (job->kind == AUTH_UPGRADE)
+    {
+      CsSessionInfo info = { 0 };
+
+      if (conn == NULL)
+        job->error = g_steal_pointer (&error);
+      else if (cs_auth_authenticate (conn, job->token, job->now, &info, &job->error))
+        {
+          job->auth = live_auth_new (&info, job->token);
+          cs_session_info_clear (&info);
+        }
+    }
+  else
+    for (guint i = 0; i < job->hashes->len; i++)
+      {
+        gboolean valid = conn == NULL || session_valid (conn, g_ptr_array_index (job->hashes, i), job->now);
+
+        g_array_append_val (job->valid, valid);
+      }
+  if (conn != NULL)
+    {
+      if (cs_store_conn_is_usable (conn))
+        g_async_queue_push (live->auth_conns, conn);
+      else
+        cs_store_conn_free (conn);
+    }
+  g_main_context_invoke_full (job->loop->context, G_PRIORITY_DEFAULT, auth_job_done_cb, job,
+                              (GDestroyNotify) auth_job_free);
+}
+
+static void
+auth_job_push (CsLiveLoop *loop, AuthJob *job)
+{
+  job->loop = loop;
+  job->now = cs_server_context_now (loop->ctx);
+  loop->jobs_in_flight++;
+  g_thread_pool_push (loop->live->auth_pool, job, NULL);
+}
+
+/* ---- upgrade handlers ---------------------------------------------------------------- */
+
+/* A GET /api/v1/live carries no body: refuse one before libsoup reads it.
+ * On PostgreSQL, the token is looked up here, off the loop, with the
+ * message paused: libsoup goes on (to live_http_cb () and the handshake)
+ * once the answer is in. */
+static void
+live_early_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  CsLiveLoop *loop = data;
+  SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (msg);
+  const char *token = NULL;
+  AuthJob *job;
+
+  if (!(soup_message_headers_get_encoding (hdrs) == SOUP_ENCODING_CONTENT_LENGTH &&
+        soup_message_headers_get_content_length (hdrs) == 0) &&
+      soup_message_headers_get_encoding (hdrs) != SOUP_ENCODING_NONE)
+    {
+      respond_problem (msg, path, CS_ERROR_MALFORMED, 0, NULL, "This address takes no request body.");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      return;
+    }
+  if (!loop->offload)
+    return;   /* SQLite: live_http_cb () does it all inline */
+
+  if (!check_request (msg, path, query, &token))
+    return;   /* refused: libsoup skips the handlers */
+  g_object_set_data (G_OBJECT (msg), CHECKED_DATA_KEY, GINT_TO_POINTER (TRUE));
+  if (token == NULL)
+    return;   /* anonymous: public events only */
+  if (loop->detaching)
+    {
+      respond_problem (msg, path, CS_ERROR_UNAVAILABLE, 0, NULL, "The server is shutting down. Please retry.");
+      return;
+    }
+  job = g_new0 (AuthJob, 1);
+  job->kind = AUTH_UPGRADE;
+  job->msg = g_object_ref (msg);
+  job->path = g_strdup (path);
+  job->token = g_strdup (token);
+  soup_server_message_pause (msg);
+  auth_job_push (loop, job);
+}
+
+/* Runs before libsoup's handshake: a status set here refuses the upgrade. */
+static void
+live_http_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
+{
+  CsLiveLoop *loop = data;
+  g_autoptr(GError) error = NULL;
+  const char *token = NULL;
+  CsSessionInfo info = { 0 };
+
+  if (soup_server_message_get_status (msg) != 0)
+    return;   /* refused early */
+  if (g_object_get_data (G_OBJECT (msg), CHECKED_DATA_KEY) != NULL)
+    return;   /* checked by live_early_cb () and a worker */
+  if (!check_request (msg, path, query, &token))
+    return;
   if (token == NULL)
     return;   /* anonymous: public events only */
   if (!cs_auth_authenticate (loop->conn, token, cs_server_context_now (loop->ctx), &info, &error))
     {
-      guint status = cs_error_http_status (error);
-
-      respond_problem (msg, path, status == 401 ? CS_ERROR_UNAUTHORIZED : CS_ERROR_UNAVAILABLE, 0, NULL,
-                       status == 401 ? error->message : "Signing in failed for a moment. Please retry.");
-      if (status == 401)
-        soup_message_headers_replace (resp_hdrs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      refuse_token (msg, path, error);
       return;
     }
-  auth = g_new0 (LiveAuth, 1);
-  auth->user_id = g_strdup (info.user_id);
-  auth->token_hash = cs_sha256_hex (token);
+  g_object_set_data_full (G_OBJECT (msg), AUTH_DATA_KEY, live_auth_new (&info, token), (GDestroyNotify) live_auth_free);
   cs_session_info_clear (&info);
-  g_object_set_data_full (G_OBJECT (msg), AUTH_DATA_KEY, auth, (GDestroyNotify) live_auth_free);
 }
 
 static void
@@ -930,21 +1359,6 @@ live_websocket_cb (SoupServer *soup, SoupServerMessage *msg, const char *path, S
 
 /* ---- housekeeping --------------------------------------------------------------- */
 
-static gboolean
-session_still_valid (CsLiveLoop *loop, Subscriber *sub)
-{
-  g_autoptr(GError) error = NULL;
-  CsSessionInfo info = { 0 };
-  gboolean valid;
-
-  if (!cs_store_session_lookup (loop->conn, sub->token_hash, cs_server_context_now (loop->ctx), &info, &error))
-    /* Only a definite answer closes the socket; a busy database does not. */
-    return !g_error_matches (error, CS_ERROR, CS_ERROR_UNAUTHORIZED);
-  valid = !info.suspended;
-  cs_session_info_clear (&info);
-  return valid;
-}
-
 /* Every half keepalive interval: drops peers silent for 2.5 intervals (no
  * frame, no pong), and closes sockets whose session ended (looked up every
  * two intervals). */
@@ -956,6 +1370,7 @@ sweep_cb (gpointer data)
   gint64 interval = (gint64) g_atomic_int_get (&loop->live->keepalive) * G_USEC_PER_SEC;
   g_autoptr(GPtrArray) dead = g_ptr_array_new ();
   g_autoptr(GPtrArray) expired = g_ptr_array_new ();
+  AuthJob *job = NULL;
   GHashTableIter iter;
   gpointer key;
 
@@ -971,10 +1386,27 @@ sweep_cb (gpointer data)
       else if (sub->token_hash != NULL && now - sub->checked_at >= 2 * interval)
         {
           sub->checked_at = now;
-          if (!session_still_valid (loop, sub))
+          if (loop->offload)
+            {
+              if (loop->detaching)
+                continue;
+              if (job == NULL)
+                {
+                  job = g_new0 (AuthJob, 1);
+                  job->kind = AUTH_RECHECK;
+                  job->subs = g_ptr_array_new ();
+                  job->hashes = g_ptr_array_new_with_free_func (g_free);
+                  job->valid = g_array_new (FALSE, FALSE, sizeof (gboolean));
+                }
+              g_ptr_array_add (job->subs, sub);
+              g_ptr_array_add (job->hashes, g_strdup (sub->token_hash));
+            }
+          else if (!session_valid (loop->conn, sub->token_hash, cs_server_context_now (loop->ctx)))
             g_ptr_array_add (expired, sub);
         }
     }
+  if (job != NULL)
+    auth_job_push (loop, job);   /* the answer closes the expired ones */
   for (guint i = 0; i < dead->len; i++)
     subscriber_abort (g_ptr_array_index (dead, i));
   for (guint i = 0; i < expired->len; i++)
@@ -1005,6 +1437,7 @@ cs_live_attach_loop (CsLive *live, SoupServer *soup, CsServerContext *ctx, CsSto
   loop->conn = conn;
   loop->upgraded = upgraded;
   loop->upgraded_data = user_data;
+  loop->offload = ctx != NULL && ctx->store != NULL && !cs_store_is_inline (ctx->store);
   loop->soup = g_object_ref (soup);
   loop->context = g_main_context_ref_thread_default ();
   g_queue_init (&loop->inbox);
@@ -1035,6 +1468,12 @@ cs_live_attach_loop (CsLive *live, SoupServer *soup, CsServerContext *ctx, CsSto
   soup_server_add_websocket_handler (soup, LIVE_PATH, NULL, NULL, live_websocket_cb, loop, NULL);
 
   g_mutex_lock (&live->lock);
+  if (loop->offload && live->auth_pool == NULL)
+    {
+      live->store = ctx->store;
+      live->auth_conns = g_async_queue_new_full ((GDestroyNotify) cs_store_conn_free);
+      live->auth_pool = g_thread_pool_new (auth_worker, live, AUTH_THREADS, FALSE, NULL);
+    }
   g_ptr_array_add (live->loops, loop);
   g_mutex_unlock (&live->lock);
   return loop;
@@ -1051,6 +1490,12 @@ cs_live_detach_loop (CsLiveLoop *loop)
   if (loop == NULL)
     return;
   live = loop->live;
+
+  /* Token lookups still out answer to this loop: wait for them (they
+   * refuse their upgrades now).  Short: each is one query. */
+  loop->detaching = TRUE;
+  while (loop->jobs_in_flight > 0)
+    g_main_context_iteration (loop->context, TRUE);
 
   g_mutex_lock (&live->lock);
   g_ptr_array_remove (live->loops, loop);

@@ -30,6 +30,15 @@ void     cs_live_publish_progress  (CsLive *live, const CsCampaignProgress *prog
  * NULL). */
 void     cs_live_publish_json      (CsLive *live, const char *campaign_id, const char *user_id,
                                     const char *json);
+/* Publishes every event through Redis pub/sub (cs-redis.h) so that every
+ * server instance's subscribers hear it, this one's included (they then get
+ * it from Redis, exactly once).  @url is redis://HOST:PORT[/DB].  Before the
+ * loops attach.  A Redis that is not there (yet) is no error: the link keeps
+ * reconnecting and events reach this instance's subscribers meanwhile.
+ * Fails on a bad URL, or when the server was built without hiredis. */
+gboolean cs_live_use_redis         (CsLive *live, const char *url, GError **error);
+/* 1 while the Redis link is up (both its connections), else 0 (metrics). */
+guint    cs_live_redis_connected   (CsLive *live);
 /* Number of open subscriber connections (metrics, tests). */
 guint    cs_live_n_connections     (CsLive *live);
 /* The keepalive ping interval of new connections (default 30 s); a peer
@@ -45,8 +54,11 @@ struct _CsServerContext;
 
 typedef void (*CsLiveUpgradedFunc) (GSocket *socket, gpointer user_data);
 
-/* On the loop thread, before it listens: serves GET /api/v1/live on @soup
- * (the bearer token is checked inline on @conn, the loop's connection).
+/* On the loop thread, before it listens: serves GET /api/v1/live on @soup.
+ * Bearer tokens are checked inline on @conn, the loop's connection, when the
+ * store is inline (SQLite); otherwise (PostgreSQL) on the hub's own worker
+ * threads and connections, the upgrade paused meanwhile: the loop never
+ * waits on the database.
  * @upgraded (may be NULL) hears of each connection that became a WebSocket:
  * libsoup no longer serves HTTP on it. */
 CsLiveLoop *cs_live_attach_loop    (CsLive *live, SoupServer *soup, struct _CsServerContext *ctx,
