@@ -7,11 +7,14 @@
  * a check is kept true until commit: SQLite serialized every writer, while
  * here transactions run at READ COMMITTED side by side, so
  *
- *   - a write to a campaign first locks its row (SELECT … FOR NO KEY
- *     UPDATE), reads the status it checks from that locked row, and only
- *     then takes the change counter (pg_bump_seq), whose row stays locked
- *     until commit: the lock order is campaign → reward tier → pledge →
- *     other rows (users, change_counter), as cs-store-pg-private.h asks;
+ *   - a write to a campaign first locks its row (a conditional UPDATE, or
+ *     SELECT … FOR NO KEY UPDATE when the status read decides more), and
+ *     takes the change counter last, in the statement that marks the
+ *     campaign changed, right before COMMIT (the counter's row stays locked
+ *     until then and serializes every campaign write of every instance:
+ *     it is held as briefly as possible).  The lock order is campaign →
+ *     reward tier → pledge → other rows → change_counter, as in
+ *     cs-store-pg-money.c;
  *   - uniqueness is left to the constraints (ON CONFLICT DO NOTHING, then a
  *     look at what was taken);
  *   - a read that takes several statements and must see one state (the
@@ -89,7 +92,8 @@ static const char SQL_USER_UPDATE[] =
 static const char SQL_CREATOR_CAMPAIGNS_LOCK[] =
   "SELECT 1 FROM campaigns WHERE creator_id = $1 ORDER BY rowid FOR NO KEY UPDATE";
 static const char SQL_CREATOR_CAMPAIGNS_BUMP[] =
-  "UPDATE campaigns SET change_seq = $2 WHERE creator_id = $1";
+  "WITH seq AS (UPDATE change_counter SET value = value + 1 RETURNING value) "
+  "UPDATE campaigns SET change_seq = seq.value FROM seq WHERE campaigns.creator_id = $1";
 
 /* The session and its first refresh token in one statement (the foreign
  * key is checked at its end, when the session exists). */
@@ -138,7 +142,7 @@ static const char SQL_CATEGORY_EXISTS[] = "SELECT 1 FROM categories WHERE slug =
 static const char SQL_CAMPAIGN_INSERT[] =
   "INSERT INTO campaigns (id, creator_id, title, description, category, goal_amount, currency, "
   "                       duration_days, image_url, created_at, updated_at, change_seq) "
-  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) "
+  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0) "
   "ON CONFLICT (id) DO NOTHING RETURNING 1";
 /* The campaign with its tiers in one statement (one row per tier, the
  * campaign's columns repeated): one snapshot, one round trip. */
@@ -157,6 +161,8 @@ static const char SQL_CREATOR_KYC[] =
 static const char SQL_CAMPAIGN_VERSION[] =
   "SELECT change_seq, published_at IS NOT NULL, creator_id FROM campaigns WHERE id = $1";
 static const char SQL_CAMPAIGN_EXISTS[] = "SELECT 1 FROM campaigns WHERE id = $1";
+/* Conditional: the row is locked, and the status re-checked on its newest
+ * version if another transaction changed it meanwhile.  No row: look why. */
 static const char SQL_CAMPAIGN_UPDATE[] =
   "UPDATE campaigns SET "
   "  title = CASE WHEN $2::boolean THEN $3 ELSE title END, "
@@ -166,8 +172,8 @@ static const char SQL_CAMPAIGN_UPDATE[] =
   "  currency = CASE WHEN $10::boolean THEN $11 ELSE currency END, "
   "  duration_days = CASE WHEN $12::boolean THEN $13::bigint ELSE duration_days END, "
   "  image_url = CASE WHEN $14::boolean THEN $15 ELSE image_url END, "
-  "  updated_at = $16, change_seq = $17 "
-  "WHERE id = $1";
+  "  updated_at = $16 "
+  "WHERE id = $1 AND status = ANY ($17::text[]) RETURNING 1";
 /* $3: approve (start the clock, publish); $4: 1 set rejection_reason, 2 clear it. */
 static const char SQL_CAMPAIGN_TRANSITION[] =
   "UPDATE campaigns SET status = $2, "
@@ -177,12 +183,17 @@ static const char SQL_CAMPAIGN_TRANSITION[] =
   "                 ELSE published_at END, "
   "  rejection_reason = CASE $4::integer WHEN 1 THEN $6 WHEN 2 THEN NULL "
   "                     ELSE rejection_reason END, "
-  "  updated_at = $5::bigint, change_seq = $7 "
+  "  updated_at = $5::bigint "
   "WHERE id = $1";
 static const char SQL_CAMPAIGN_SET_IMAGE[] =
-  "UPDATE campaigns SET image_url = $2, updated_at = $3, change_seq = $4 WHERE id = $1";
-static const char SQL_CAMPAIGN_TOUCH[] =
-  "UPDATE campaigns SET updated_at = $2, change_seq = $3 WHERE id = $1";
+  "UPDATE campaigns SET image_url = $2, updated_at = $3 "
+  "WHERE id = $1 AND status = ANY ($4::text[]) RETURNING 1";
+/* Marks a campaign (locked by this transaction) changed: the last
+ * statement before COMMIT, as it takes the change counter. */
+static const char SQL_CAMPAIGN_MARK[] =
+  "WITH seq AS (UPDATE change_counter SET value = value + 1 RETURNING value) "
+  "UPDATE campaigns SET updated_at = $2, change_seq = seq.value FROM seq "
+  "WHERE campaigns.id = $1 RETURNING seq.value";
 
 static const char SQL_TIER_INSERT[] =
   "INSERT INTO reward_tiers (id, campaign_id, title, description, minimum_pledge, "
@@ -429,6 +440,14 @@ status_array_text (CsCampaignStatusSet set)
   return g_string_free (s, FALSE);
 }
 
+/* Adds @value as a text parameter that @args owns from now on. */
+static void
+pg_arg_text_take (PgArgs *args, char *value)
+{
+  g_ptr_array_add (args->owned, value);
+  pg_arg_text (args, value);
+}
+
 /* Runs @sql expecting exactly one changed row (the row is locked by us). */
 static gboolean
 run_update_1 (CsPgConn *c, const char *sql, PgArgs *a, GError **error)
@@ -580,6 +599,58 @@ campaign_lock_allowed (CsPgConn *c, const char *campaign_id, CsCampaignStatusSet
     return FALSE;
   if ((allowed & CS_STATUS_BIT (out->status)) == 0)
     return campaign_refused (cs_campaign_status_to_string (out->status), refusal, error);
+  return TRUE;
+}
+
+/* Marks the campaign (whose row this transaction holds) changed: a new
+ * change sequence value (*@seq_out, if wanted) and updated_at.  It takes
+ * the change counter: call it last, right before COMMIT. */
+static gboolean
+campaign_mark (CsPgConn *c, const char *campaign_id, gint64 now, gint64 *seq_out, GError **error)
+{
+  g_autoptr(PgArgs) a = pg_args_new ();
+  g_autoptr(PGresult) r = NULL;
+
+  pg_arg_text (a, campaign_id);
+  pg_arg_int (a, now);
+  r = pg_query (c, SQL_CAMPAIGN_MARK, a, error);
+  if (r == NULL)
+    return FALSE;
+  if (PQntuples (r) != 1)
+    {
+      g_warning ("store: a locked campaign went away");
+      g_set_error_literal (error, CS_ERROR, CS_ERROR_INTERNAL, "Internal database error");
+      return FALSE;
+    }
+  if (seq_out != NULL)
+    *seq_out = pg_col_int (r, 0, 0);
+  return TRUE;
+}
+
+/* After a conditional UPDATE of a campaign matched no row: NOT_FOUND if it
+ * is absent, else CONFLICT naming its status. */
+static gboolean
+campaign_refused_now (CsPgConn *c, const char *campaign_id, Refusal refusal, GError **error)
+{
+  g_auto(LockedCampaign) locked = { 0 };
+
+  if (!campaign_lock (c, campaign_id, &locked, error))
+    return FALSE;
+  return campaign_refused (cs_campaign_status_to_string (locked.status), refusal, error);
+}
+
+/* Runs a conditional campaign UPDATE (… AND status = ANY (allowed)
+ * RETURNING 1) built in @a: TRUE if it changed the row. */
+static gboolean
+campaign_update_if (CsPgConn *c, const char *sql, PgArgs *a, const char *campaign_id,
+                    Refusal refusal, GError **error)
+{
+  g_autoptr(PGresult) r = pg_query (c, sql, a, error);
+
+  if (r == NULL)
+    return FALSE;
+  if (PQntuples (r) == 0)
+    return campaign_refused_now (c, campaign_id, refusal, error);
   return TRUE;
 }
 
@@ -738,12 +809,8 @@ user_update_txn (CsPgConn *c, const char *user_id, const CsUserPatch *patch, con
     {
       g_autoptr(PgArgs) a = pg_args_new ();
       g_autoptr(PGresult) r = NULL;
-      gint64 seq;
 
-      if (!pg_bump_seq (c, &seq, error))
-        return NULL;
       pg_arg_text (a, user_id);
-      pg_arg_int (a, seq);
       r = pg_query (c, SQL_CREATOR_CAMPAIGNS_BUMP, a, error);
       if (r == NULL)
         return NULL;
@@ -1113,10 +1180,9 @@ tier_insert (CsPgConn *c, const char *campaign_id, const CsRewardTier *tier, gin
 static CsCampaign *
 campaign_insert_txn (CsPgConn *c, const CsCampaign *campaign, GError **error)
 {
-  gint64 seq;
+  g_autoptr(CsCampaign) stored = NULL;
 
-  /* The new row is nobody else's yet: the counter may come first. */
-  if (!check_category (c, campaign->category, error) || !pg_bump_seq (c, &seq, error))
+  if (!check_category (c, campaign->category, error))
     return NULL;
   {
     g_autoptr(PgArgs) a = pg_args_new ();
@@ -1133,7 +1199,6 @@ campaign_insert_txn (CsPgConn *c, const CsCampaign *campaign, GError **error)
     pg_arg_int (a, campaign->duration_days);
     pg_arg_text (a, campaign->image_url);
     pg_arg_int (a, campaign->created_at);
-    pg_arg_int (a, seq);
     r = pg_query (c, SQL_CAMPAIGN_INSERT, a, &local);
     if (r == NULL)
       {
@@ -1159,7 +1224,12 @@ campaign_insert_txn (CsPgConn *c, const CsCampaign *campaign, GError **error)
         return NULL;
       cs_reward_tier_free (tier);
     }
-  return pg_load_campaign (c, campaign->id, error);
+  /* What the campaign JSON shows does not include the sequence: load it
+   * first, so that the counter is held only by the last statement. */
+  stored = pg_load_campaign (c, campaign->id, error);
+  if (stored == NULL || !campaign_mark (c, campaign->id, campaign->created_at, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 CsCampaign *
@@ -1207,15 +1277,11 @@ static CsCampaign *
 campaign_update_txn (CsPgConn *c, const char *campaign_id, const CsCampaignInput *patch,
                      CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
-  g_auto(LockedCampaign) locked = { 0 };
   g_autoptr(PgArgs) a = pg_args_new ();
+  g_autoptr(CsCampaign) stored = NULL;
   guint f = patch->fields;
-  gint64 seq;
 
   if ((f & CS_CAMPAIGN_FIELD_CATEGORY) && !check_category (c, patch->category, error))
-    return NULL;
-  if (!campaign_lock_allowed (c, campaign_id, allowed, REFUSED_EDIT, &locked, error) ||
-      !pg_bump_seq (c, &seq, error))
     return NULL;
   pg_arg_text (a, campaign_id);
   pg_arg_bool (a, (f & CS_CAMPAIGN_FIELD_TITLE) != 0);
@@ -1233,10 +1299,13 @@ campaign_update_txn (CsPgConn *c, const char *campaign_id, const CsCampaignInput
   pg_arg_bool (a, (f & CS_CAMPAIGN_FIELD_IMAGE_URL) != 0);
   pg_arg_text (a, patch->image_url);
   pg_arg_int (a, now);
-  pg_arg_int (a, seq);
-  if (!run_update_1 (c, SQL_CAMPAIGN_UPDATE, a, error))
+  pg_arg_text_take (a, status_array_text (allowed));
+  if (!campaign_update_if (c, SQL_CAMPAIGN_UPDATE, a, campaign_id, REFUSED_EDIT, error))
     return NULL;
-  return pg_load_campaign (c, campaign_id, error);
+  stored = pg_load_campaign (c, campaign_id, error);
+  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 CsCampaign *
@@ -1307,10 +1376,10 @@ campaign_transition_txn (CsPgConn *c, const char *campaign_id, CsCampaignEvent e
                          const char *actor_id, const char *reason, gint64 now, GError **error)
 {
   g_auto(LockedCampaign) locked = { 0 };
+  g_autoptr(CsCampaign) stored = NULL;
   CsCampaignStatus from, to;
   g_autofree char *action = NULL;
   g_autofree char *detail = NULL;
-  gint64 seq;
 
   /* The status read under the row lock is the one we change. */
   if (!campaign_lock (c, campaign_id, &locked, error))
@@ -1319,8 +1388,6 @@ campaign_transition_txn (CsPgConn *c, const char *campaign_id, CsCampaignEvent e
   if (!cs_campaign_transition (from, event, &to, error))
     return NULL;
   if (event == CS_CAMPAIGN_EVENT_SUBMIT && !check_creator_verified (c, campaign_id, error))
-    return NULL;
-  if (!pg_bump_seq (c, &seq, error))
     return NULL;
   {
     g_autoptr(PgArgs) a = pg_args_new ();
@@ -1331,7 +1398,6 @@ campaign_transition_txn (CsPgConn *c, const char *campaign_id, CsCampaignEvent e
     pg_arg_int (a, event == CS_CAMPAIGN_EVENT_REJECT ? 1 : event == CS_CAMPAIGN_EVENT_SUBMIT ? 2 : 0);
     pg_arg_int (a, now);
     pg_arg_text (a, reason);
-    pg_arg_int (a, seq);
     if (!run_update_1 (c, SQL_CAMPAIGN_TRANSITION, a, error))
       return NULL;
   }
@@ -1345,7 +1411,10 @@ campaign_transition_txn (CsPgConn *c, const char *campaign_id, CsCampaignEvent e
                             cs_campaign_status_to_string (to));
   if (!pg_audit_insert (c, actor_id, action, "campaign", campaign_id, reason, detail, now, error))
     return NULL;
-  return pg_load_campaign (c, campaign_id, error);
+  stored = pg_load_campaign (c, campaign_id, error);
+  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 CsCampaign *
@@ -1365,20 +1434,19 @@ static CsCampaign *
 campaign_set_image_txn (CsPgConn *c, const char *campaign_id, const char *image_url,
                         CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
-  g_auto(LockedCampaign) locked = { 0 };
   g_autoptr(PgArgs) a = pg_args_new ();
-  gint64 seq;
+  g_autoptr(CsCampaign) stored = NULL;
 
-  if (!campaign_lock_allowed (c, campaign_id, allowed, REFUSED_IMAGE, &locked, error) ||
-      !pg_bump_seq (c, &seq, error))
-    return NULL;
   pg_arg_text (a, campaign_id);
   pg_arg_text (a, image_url);
   pg_arg_int (a, now);
-  pg_arg_int (a, seq);
-  if (!run_update_1 (c, SQL_CAMPAIGN_SET_IMAGE, a, error))
+  pg_arg_text_take (a, status_array_text (allowed));
+  if (!campaign_update_if (c, SQL_CAMPAIGN_SET_IMAGE, a, campaign_id, REFUSED_IMAGE, error))
     return NULL;
-  return pg_load_campaign (c, campaign_id, error);
+  stored = pg_load_campaign (c, campaign_id, error);
+  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 CsCampaign *
@@ -1468,8 +1536,8 @@ param_text (Builder *b, const char *value)
 static void
 param_text_take (Builder *b, char *value)
 {
-  g_ptr_array_add (b->args->owned, value);
-  param_text (b, value);
+  pg_arg_text_take (b->args, value);
+  g_string_append_printf (b->sql, "$%u", b->args->values->len);
 }
 
 static void
@@ -1701,22 +1769,6 @@ pg_campaign_list (CsStoreConn *conn, const CsCampaignQuery *q, CsCampaignPage *o
 
 /* ---- Tiers ------------------------------------------------------------------------------ */
 
-/* Locks the campaign, checks @allowed and marks it changed (updated_at,
- * change_seq = *@seq, taken here, after the campaign's lock). */
-static gboolean
-campaign_touch (CsPgConn *c, const char *campaign_id, CsCampaignStatusSet allowed,
-                Refusal refusal, gint64 now, gint64 *seq, LockedCampaign *locked, GError **error)
-{
-  g_autoptr(PgArgs) a = pg_args_new ();
-
-  if (!campaign_lock_allowed (c, campaign_id, allowed, refusal, locked, error) ||
-      !pg_bump_seq (c, seq, error))
-    return FALSE;
-  pg_arg_text (a, campaign_id);
-  pg_arg_int (a, now);
-  pg_arg_int (a, *seq);
-  return run_update_1 (c, SQL_CAMPAIGN_TOUCH, a, error);
-}
 
 /* After a conditional tier change matched no row: NOT_FOUND if the tier is
  * not the campaign's, else CONFLICT. */
@@ -1757,11 +1809,14 @@ tier_insert_txn (CsPgConn *c, const char *campaign_id, const CsRewardTier *tier,
                  CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
   g_auto(LockedCampaign) locked = { 0 };
-  gint64 seq;
+  g_autoptr(CsRewardTier) stored = NULL;
 
-  if (!campaign_touch (c, campaign_id, allowed, REFUSED_TIER_ADD, now, &seq, &locked, error))
+  if (!campaign_lock_allowed (c, campaign_id, allowed, REFUSED_TIER_ADD, &locked, error))
     return NULL;
-  return tier_insert (c, campaign_id, tier, now, error);
+  stored = tier_insert (c, campaign_id, tier, now, error);
+  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 CsRewardTier *
@@ -1784,9 +1839,9 @@ tier_update_txn (CsPgConn *c, const char *campaign_id, const char *tier_id,
   g_auto(LockedCampaign) locked = { 0 };
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
-  gint64 seq;
+  g_autoptr(CsRewardTier) stored = NULL;
 
-  if (!campaign_touch (c, campaign_id, allowed, REFUSED_TIER_CHANGE, now, &seq, &locked, error))
+  if (!campaign_lock_allowed (c, campaign_id, allowed, REFUSED_TIER_CHANGE, &locked, error))
     return NULL;
   pg_arg_text (a, tier_id);
   pg_arg_text (a, campaign_id);
@@ -1805,10 +1860,15 @@ tier_update_txn (CsPgConn *c, const char *campaign_id, const char *tier_id,
   r = pg_query (c, SQL_TIER_UPDATE, a, error);
   if (r == NULL)
     return NULL;
-  if (PQntuples (r) > 0)
-    return tier_from_row_at (r, 0, 0);
-  tier_refused (c, campaign_id, tier_id, TRUE, error);
-  return NULL;
+  if (PQntuples (r) == 0)
+    {
+      tier_refused (c, campaign_id, tier_id, TRUE, error);
+      return NULL;
+    }
+  stored = tier_from_row_at (r, 0, 0);
+  if (!campaign_mark (c, campaign_id, now, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 CsRewardTier *
@@ -1831,7 +1891,7 @@ tier_delete_txn (CsPgConn *c, const char *campaign_id, const char *tier_id,
   g_auto(LockedCampaign) locked = { 0 };
   gint64 seq;
 
-  if (!campaign_touch (c, campaign_id, allowed, REFUSED_TIER_CHANGE, now, &seq, &locked, error))
+  if (!campaign_lock_allowed (c, campaign_id, allowed, REFUSED_TIER_CHANGE, &locked, error))
     return FALSE;
   {
     g_autoptr(PgArgs) a = pg_args_new ();
@@ -1845,6 +1905,9 @@ tier_delete_txn (CsPgConn *c, const char *campaign_id, const char *tier_id,
     if (strcmp (PQcmdTuples (r), "0") == 0)
       return tier_refused (c, campaign_id, tier_id, FALSE, error);
   }
+  /* The tombstone (a new row) carries the sequence value. */
+  if (!campaign_mark (c, campaign_id, now, &seq, error))
+    return FALSE;
   {
     g_autoptr(PgArgs) a = pg_args_new ();
     g_autoptr(PGresult) r = NULL;
