@@ -9,8 +9,12 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <glib/gstdio.h>
 
 #include "cs-test-server.h"
+#include "cs-test-db.h"
 #include "cs-live.h"
 
 #define WAIT_SECONDS 15
@@ -841,9 +845,613 @@ test_pledge_publishes (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 1);
 }
 
+/* ---- several instances: Redis ---------------------------------------------------------
+ *
+ * These need a Redis: CS_TEST_REDIS (CI, the -pg run), or a redis-server this
+ * process starts itself.  Without either the whole program is skipped (77). */
+
+typedef struct {
+  GSubprocess *proc;
+  guint        port;
+  char        *url;
+  char        *dir;
+} OwnRedis;
+
+static OwnRedis *shared_redis;    /* when CS_TEST_REDIS is unset */
+
+static gboolean
+redis_server_installed (void)
+{
+  g_autofree char *path = g_find_program_in_path ("redis-server");
+
+  return path != NULL;
+}
+
+static guint
+free_port (void)
+{
+  struct sockaddr_in addr = { 0 };
+  socklen_t len = sizeof addr;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &addr, &len), ==, 0);
+  close (fd);
+  return ntohs (addr.sin_port);
+}
+
+/* Whether a Redis answers PING on 127.0.0.1:@port. */
+static gboolean
+redis_answers (gpointer data)
+{
+  OwnRedis *r = data;
+  struct sockaddr_in addr = { 0 };
+  struct timeval tv = { 1, 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  char buf[8] = { 0 };
+  gboolean ok = FALSE;
+
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (r->port);
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0 && write (fd, "PING\r\n", 6) == 6 &&
+      read (fd, buf, 5) == 5)
+    ok = strncmp (buf, "+PONG", 5) == 0;
+  close (fd);
+  return ok;
+}
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);   /* never outlives a test that aborted */
+}
+
+/* Starts (or restarts, on the same port) a redis-server child. */
+static void
+own_redis_start (OwnRedis *r)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+
+  if (r->port == 0)
+    {
+      g_autoptr(GError) tmp_error = NULL;
+
+      r->port = free_port ();
+      r->url = g_strdup_printf ("redis://127.0.0.1:%u", r->port);
+      r->dir = g_dir_make_tmp ("crowdspark-redis-XXXXXX", &tmp_error);
+      g_assert_no_error (tmp_error);
+    }
+  port = g_strdup_printf ("%u", r->port);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  r->proc = g_subprocess_launcher_spawn (launcher, &error, "redis-server", "--bind", "127.0.0.1", "--port", port,
+                                         "--save", "", "--appendonly", "no", "--dir", r->dir, NULL);
+  g_assert_no_error (error);
+  wait_until (redis_answers, r, "redis-server to answer");
+}
+
+/* Kills it (as a crash would): the port stays ours for a restart. */
+static void
+own_redis_kill (OwnRedis *r)
+{
+  if (r->proc == NULL)
+    return;
+  g_subprocess_force_exit (r->proc);
+  g_subprocess_wait (r->proc, NULL, NULL);
+  g_clear_object (&r->proc);
+}
+
+static void
+own_redis_free (OwnRedis *r)
+{
+  if (r == NULL)
+    return;
+  own_redis_kill (r);
+  if (r->dir != NULL)
+    g_rmdir (r->dir);   /* --save '': nothing was written in it */
+  g_free (r->dir);
+  g_free (r->url);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OwnRedis, own_redis_free)
+
+/* An unstarted redis on a port of its own. */
+static OwnRedis *
+own_redis_new (void)
+{
+  OwnRedis *r = g_new0 (OwnRedis, 1);
+  g_autoptr(GError) error = NULL;
+
+  r->port = free_port ();
+  r->url = g_strdup_printf ("redis://127.0.0.1:%u", r->port);
+  r->dir = g_dir_make_tmp ("crowdspark-redis-XXXXXX", &error);
+  g_assert_no_error (error);
+  return r;
+}
+
+/* The Redis of this run: CS_TEST_REDIS, or one started for the whole program. */
+static const char *
+test_redis_url (void)
+{
+  if (cs_test_redis_url () != NULL)
+    return cs_test_redis_url ();
+  if (shared_redis == NULL)
+    {
+      shared_redis = own_redis_new ();
+      own_redis_start (shared_redis);
+    }
+  return shared_redis->url;
+}
+
+/* cs_test_server_new () takes a tweak without data: these say what it sets. */
+static const char *next_redis_url;     /* the next server's --redis (NULL: none) */
+static const char *next_shared_db;     /* the next server uses this database (NULL: its own) */
+static char       *next_own_db;        /* ... and the fresh one it was given, dropped with it */
+
+static void
+tweak_instance (CsServerConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (next_redis_url != NULL)
+    {
+      cs_server_config_set_redis (config, next_redis_url, &error);
+      g_assert_no_error (error);
+    }
+  if (next_shared_db != NULL)
+    {
+      next_own_db = config->database_url;
+      config->database_url = g_strdup (next_shared_db);
+    }
+}
+
+static gboolean
+redis_linked (gpointer data)
+{
+  return cs_live_redis_connected (hub (data)) == 1;
+}
+
+static gboolean
+redis_unlinked (gpointer data)
+{
+  return cs_live_redis_connected (hub (data)) == 0;
+}
+
+static CsTestServer *
+instance_new (const char *redis_url, const char *shared_db, char **own_db)
+{
+  CsTestServer *ts;
+
+  next_redis_url = redis_url;
+  next_shared_db = shared_db;
+  ts = cs_test_server_new (tweak_instance);
+  next_redis_url = next_shared_db = NULL;
+  if (own_db != NULL)
+    *own_db = g_steal_pointer (&next_own_db);
+  return ts;
+}
+
+/* Two instances on one database (SQLite: one file; PostgreSQL: one schema)
+ * and one Redis. */
+typedef struct {
+  CsTestServer *a;
+  CsTestServer *b;
+  char         *b_own_db;
+} Pair;
+
+static void
+pair_start (Pair *p, const char *redis_url)
+{
+  p->a = instance_new (redis_url, NULL, NULL);
+  p->b = instance_new (redis_url, p->a->config->database_url, &p->b_own_db);
+}
+
+static void
+pair_free (Pair *p)
+{
+  if (p->b != NULL)
+    {
+      /* B drops the database it was given, not A's. */
+      g_free (p->b->config->database_url);
+      p->b->config->database_url = g_steal_pointer (&p->b_own_db);
+      cs_test_server_free (p->b);
+    }
+  cs_test_server_free (p->a);
+}
+
+static void
+publish_marker (CsTestServer *ts, const char *campaign_id, const char *mark)
+{
+  g_autofree char *json = g_strdup_printf ("{\"type\": \"marker\", \"campaign_id\": \"%s\", \"mark\": \"%s\"}",
+                                           campaign_id, mark);
+
+  cs_live_publish_json (hub (ts), campaign_id, NULL, json);
+}
+
+static const char *
+frame_type (JsonObject *frame)
+{
+  return json_object_get_string_member_with_default (frame, "type", "");
+}
+
+/* The next frame must be marker @mark. */
+static void
+expect_marker (Client *c, const char *mark)
+{
+  JsonObject *frame = client_next (c);
+
+  g_assert_cmpstr (frame_type (frame), ==, "marker");
+  g_assert_cmpstr (json_object_get_string_member (frame, "mark"), ==, mark);
+}
+
+/* ---- the tests ---- */
+
+/* The URL is checked where it is configured, with a message that says how. */
+static void
+test_redis_url_checked (void)
+{
+  g_autoptr(CsServerConfig) config = cs_server_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  guint port = 0, db = 7;
+  static const char * const bad[] = {
+    "redis://127.0.0.1", "http://127.0.0.1:6379", "127.0.0.1:6379", "redis://:6379", "redis://host:0",
+    "redis://host:70000", "redis://host:port", "redis://user:secret@host:6379", "redis://host:6379/x",
+    "redis://host:6379/1/2", "redis://host:6379?db=1", "redis://host:6379#f", "rediss://host:6379", "",
+  };
+
+  g_assert_true (cs_redis_url_parse ("redis://127.0.0.1:6379", &host, &port, &db, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpuint (port, ==, 6379);
+  g_assert_cmpuint (db, ==, 0);
+  g_clear_pointer (&host, g_free);
+  g_assert_true (cs_redis_url_parse ("redis://[::1]:6380/3", &host, &port, &db, NULL));
+  g_assert_cmpstr (host, ==, "::1");
+  g_assert_cmpuint (port, ==, 6380);
+  g_assert_cmpuint (db, ==, 3);
+  g_assert_true (cs_redis_url_parse ("redis://redis.internal:6379/", NULL, NULL, NULL, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      if (cs_redis_url_parse (bad[i], NULL, NULL, NULL, &error))
+        g_error ("“%s” was taken for a Redis URL", bad[i]);
+      g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "redis://"));
+      g_clear_error (&error);
+    }
+
+  /* --redis and the config file's key both check it */
+  g_assert_false (cs_server_config_set_redis (config, "redis://localhost", &error));
+  g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "no port"));
+  g_clear_error (&error);
+  g_assert_null (config->redis_url);
+  g_assert_true (cs_server_config_set_redis (config, "redis://localhost:6379/2", &error));
+  g_assert_cmpstr (config->redis_url, ==, "redis://localhost:6379/2");
+
+  dir = g_dir_make_tmp ("crowdspark-config-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "server.conf", NULL);
+  g_file_set_contents (path, "[server]\nredis = redis://10.0.0.5:6379/1\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (cs_server_config_load_file (config, path, &error));
+  g_assert_cmpstr (config->redis_url, ==, "redis://10.0.0.5:6379/1");
+  g_file_set_contents (path, "[server]\nredis = redis://10.0.0.5\n", -1, &error);
+  g_assert_false (cs_server_config_load_file (config, path, &error));
+  g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "redis"));
+  g_clear_error (&error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* A publication on A reaches B's subscriber, and B's reaches A's; each
+ * instance's own subscribers hear every event once, in the same order. */
+static void
+test_redis_between_instances (void)
+{
+  Pair p = { 0 };
+  g_autoptr(Client) on_a = NULL;
+  g_autoptr(Client) on_b = NULL;
+  g_autoptr(CsTestResponse) metrics = NULL;
+  g_autofree char *text = NULL;
+  Client *clients[2];
+  JsonObject *frame;
+
+  pair_start (&p, test_redis_url ());
+  wait_until (redis_linked, p.a, "instance A's Redis link");
+  wait_until (redis_linked, p.b, "instance B's Redis link");
+  on_a = client_open (p.a, NULL);
+  on_b = client_open (p.b, NULL);
+  client_subscribe (on_a, "cmp_shared");
+  client_subscribe (on_b, "cmp_shared");
+  clients[0] = on_a;
+  clients[1] = on_b;
+
+  /* A's progress reaches B's subscriber through Redis (and A's, once). */
+  publish (p.a, "cmp_shared", 4200, 3);
+  for (guint i = 0; i < 2; i++)
+    {
+      frame = client_next (clients[i]);
+      g_assert_cmpstr (frame_type (frame), ==, "campaign.progress");
+      g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, "cmp_shared");
+      g_assert_cmpint (json_object_get_int_member (frame, "current_amount"), ==, 4200);
+      g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 3);
+      g_assert_cmpstr (json_object_get_string_member (frame, "currency"), ==, "EUR");
+      g_assert_cmpstr (json_object_get_string_member (frame, "status"), ==, "live");
+    }
+
+  /* Events from both sides, interleaved: every subscriber hears each once,
+   * and both in the one order of the channel (so each instance's own are
+   * not delivered directly as well: that would put them first, or twice). */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *mark = g_strdup_printf ("m%02u", i);
+
+      publish_marker (i % 2 == 0 ? p.a : p.b, "cmp_shared", mark);
+    }
+  {
+    g_autoptr(GPtrArray) order_a = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GPtrArray) order_b = g_ptr_array_new_with_free_func (g_free);
+    GPtrArray *order[2] = { order_a, order_b };
+
+    for (guint c = 0; c < 2; c++)
+      for (guint i = 0; i < 20; i++)
+        {
+          frame = client_next (clients[c]);
+          g_assert_cmpstr (frame_type (frame), ==, "marker");
+          g_ptr_array_add (order[c], g_strdup (json_object_get_string_member (frame, "mark")));
+        }
+    for (guint i = 0; i < 20; i++)
+      {
+        /* each instance's own publications keep their order */
+        g_assert_cmpstr (g_ptr_array_index (order[0], i), ==, g_ptr_array_index (order[1], i));
+        for (guint j = 0; j < i; j++)
+          g_assert_cmpstr (g_ptr_array_index (order[0], i), !=, g_ptr_array_index (order[0], j));
+      }
+  }
+
+  /* Nothing trails: a last event from each side is the next frame on both. */
+  publish_marker (p.a, "cmp_shared", "fence-a");
+  expect_marker (on_a, "fence-a");
+  expect_marker (on_b, "fence-a");
+  publish_marker (p.b, "cmp_shared", "fence-b");
+  expect_marker (on_a, "fence-b");
+  expect_marker (on_b, "fence-b");
+
+  /* A user's events reach that user's sockets on every instance. */
+  {
+    g_autofree char *user_id = NULL;
+    g_autofree char *token = cs_test_register (p.a, "twoplaces", &user_id);
+    g_autoptr(Client) user_on_a = client_open (p.a, token);
+    g_autoptr(Client) user_on_b = client_open (p.b, token);
+
+    wait_connections (p.a, 2);
+    wait_connections (p.b, 2);
+    cs_live_publish_json (hub (p.b), NULL, user_id, "{\"type\": \"notification\", \"title\": \"both\"}");
+    g_assert_cmpstr (frame_type (client_next (user_on_a)), ==, "notification");
+    g_assert_cmpstr (frame_type (client_next (user_on_b)), ==, "notification");
+  }
+
+  metrics = cs_test_request (p.a, "GET", "/metrics", NULL, NULL);
+  text = g_strndup (g_bytes_get_data (metrics->body, NULL), g_bytes_get_size (metrics->body));
+  g_assert_nonnull (strstr (text, "\ncrowdspark_redis_connected 1\n"));
+  g_assert_cmpuint (on_a->next, ==, on_a->frames->len);
+  g_assert_cmpuint (on_b->next, ==, on_b->frames->len);
+
+  g_clear_pointer (&on_a, client_free);
+  g_clear_pointer (&on_b, client_free);
+  pair_free (&p);
+}
+
+/* Many states of one campaign published on A: B's subscriber ends on the
+ * last one, A's too, each at most 5 a second. */
+static void
+test_redis_coalescing (void)
+{
+  Pair p = { 0 };
+  g_autoptr(Client) on_a = NULL;
+  g_autoptr(Client) on_b = NULL;
+  Client *clients[2];
+
+  pair_start (&p, test_redis_url ());
+  wait_until (redis_linked, p.a, "instance A's Redis link");
+  wait_until (redis_linked, p.b, "instance B's Redis link");
+  on_a = client_open (p.a, NULL);
+  on_b = client_open (p.b, NULL);
+  client_subscribe (on_a, "cmp_hot");
+  client_subscribe (on_b, "cmp_hot");
+  clients[0] = on_a;
+  clients[1] = on_b;
+
+  for (gint i = 1; i <= 200; i++)
+    publish (p.a, "cmp_hot", i * 100, i);
+  for (guint c = 0; c < 2; c++)
+    {
+      guint n = 0;
+      JsonObject *frame;
+
+      do
+        {
+          frame = client_next (clients[c]);
+          g_assert_cmpstr (frame_type (frame), ==, "campaign.progress");
+          n++;
+        }
+      while (json_object_get_int_member (frame, "current_amount") != 20000);
+      g_test_message ("200 states published, %u delivered on %c", n, "AB"[c]);
+      g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 200);
+      g_assert_cmpuint (n, <=, 5);
+    }
+  publish_marker (p.b, "cmp_hot", "after");
+  expect_marker (on_a, "after");
+  expect_marker (on_b, "after");
+
+  g_clear_pointer (&on_a, client_free);
+  g_clear_pointer (&on_b, client_free);
+  pair_free (&p);
+}
+
+/* End to end: a pledge made through A reaches a subscriber on B. */
+static void
+test_redis_pledge (void)
+{
+  Pair p = { 0 };
+  g_autofree char *creator = NULL;
+  g_autofree char *backer = NULL;
+  g_autofree char *moderator = NULL;
+  g_autofree char *campaign = NULL;
+  g_autofree char *pm = NULL;
+  g_autoptr(Client) on_b = NULL;
+  g_autoptr(CsTestResponse) pledge = NULL;
+  JsonObject *frame;
+
+  pair_start (&p, test_redis_url ());
+  creator = cs_test_register (p.a, "redcreator", NULL);
+  backer = cs_test_register (p.a, "redbacker", NULL);
+  moderator = cs_test_staff_token (p.a, "redmod", CS_ROLE_MODERATOR);
+  campaign = cs_test_create_campaign (p.a, creator, "Across instances", "games");
+  cs_test_make_live (p.a, campaign, creator, moderator);
+  wait_until (redis_linked, p.a, "instance A's Redis link");
+  wait_until (redis_linked, p.b, "instance B's Redis link");
+  on_b = client_open (p.b, NULL);
+  client_subscribe (on_b, campaign);
+
+  pm = cs_test_card (p.a, "4242424242424242");
+  pledge = cs_test_pledge (p.a, backer, campaign, 3000, NULL, pm, NULL);
+  g_assert_cmpuint (pledge->status, ==, 201);
+  do
+    frame = client_next (on_b);
+  while (g_strcmp0 (frame_type (frame), "campaign.progress") != 0 ||
+         json_object_get_int_member (frame, "current_amount") != 3000);
+  g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, campaign);
+  g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 1);
+
+  g_clear_pointer (&on_b, client_free);
+  pair_free (&p);
+}
+
+static void
+assert_requests_succeed (CsTestServer *ts, const char *username)
+{
+  g_autoptr(CsTestResponse) list = cs_test_request (ts, "GET", "/api/v1/campaigns", NULL, NULL);
+  g_autoptr(CsTestResponse) health = cs_test_request (ts, "GET", "/healthz", NULL, NULL);
+  g_autofree char *token = cs_test_register (ts, username, NULL);   /* a write */
+
+  g_assert_cmpuint (list->status, ==, 200);
+  g_assert_cmpuint (health->status, ==, 200);
+  g_assert_nonnull (token);
+}
+
+static void
+assert_redis_gauge (CsTestServer *ts, guint value)
+{
+  g_autoptr(CsTestResponse) metrics = cs_test_request (ts, "GET", "/metrics", NULL, NULL);
+  g_autofree char *text = g_strndup (g_bytes_get_data (metrics->body, NULL), g_bytes_get_size (metrics->body));
+  g_autofree char *line = g_strdup_printf ("\ncrowdspark_redis_connected %u\n", value);
+
+  g_assert_cmpuint (metrics->status, ==, 200);
+  g_assert_nonnull (strstr (text, line));
+}
+
+/* Both instances' subscribers of cmp_r hear a publication of @from's. */
+static void
+assert_crosses (CsTestServer *from, Client *on_a, Client *on_b, const char *mark)
+{
+  publish_marker (from, "cmp_r", mark);
+  expect_marker (on_a, mark);
+  expect_marker (on_b, mark);
+}
+
+/* Redis not there at start, then there, then killed, then back on the same
+ * port: the instances serve throughout, their own subscribers keep hearing
+ * their own events, and events cross again once Redis is back. */
+static void
+test_redis_outage (void)
+{
+  g_autoptr(OwnRedis) redis = NULL;
+  Pair p = { 0 };
+  g_autoptr(Client) on_a = NULL;
+  g_autoptr(Client) on_b = NULL;
+
+  if (!redis_server_installed ())
+    {
+      g_test_skip ("redis-server is not installed: this test starts and kills its own");
+      return;
+    }
+  redis = own_redis_new ();
+
+  /* Not there at start: the servers start and serve, events stay local. */
+  pair_start (&p, redis->url);
+  on_a = client_open (p.a, NULL);
+  on_b = client_open (p.b, NULL);
+  client_subscribe (on_a, "cmp_r");
+  client_subscribe (on_b, "cmp_r");
+  assert_redis_gauge (p.a, 0);
+  assert_requests_succeed (p.a, "early1");
+  publish_marker (p.a, "cmp_r", "local-a");
+  expect_marker (on_a, "local-a");
+  publish_marker (p.b, "cmp_r", "local-b");
+  expect_marker (on_b, "local-b");   /* A's did not cross: B's own comes first */
+
+  /* Redis comes: the links come up by themselves. */
+  own_redis_start (redis);
+  wait_until (redis_linked, p.a, "instance A's Redis link");
+  wait_until (redis_linked, p.b, "instance B's Redis link");
+  assert_redis_gauge (p.b, 1);
+  assert_crosses (p.a, on_a, on_b, "up-a");
+  assert_crosses (p.b, on_a, on_b, "up-b");
+
+  /* Redis dies mid-run. */
+  own_redis_kill (redis);
+  wait_until (redis_unlinked, p.a, "instance A to notice Redis is gone");
+  wait_until (redis_unlinked, p.b, "instance B to notice Redis is gone");
+  assert_requests_succeed (p.a, "outage1");
+  assert_requests_succeed (p.b, "outage2");
+  assert_redis_gauge (p.a, 0);
+  publish (p.a, "cmp_r", 500, 5);
+  g_assert_cmpint (json_object_get_int_member (client_next (on_a), "current_amount"), ==, 500);
+  publish_marker (p.a, "cmp_r", "down-a");
+  expect_marker (on_a, "down-a");
+  publish_marker (p.b, "cmp_r", "down-b");
+  expect_marker (on_b, "down-b");    /* nothing of A's on B */
+
+  /* Back on the same port: the links reconnect, subscribe again, and events cross. */
+  own_redis_start (redis);
+  wait_until (redis_linked, p.a, "instance A's Redis link to come back");
+  wait_until (redis_linked, p.b, "instance B's Redis link to come back");
+  assert_crosses (p.a, on_a, on_b, "back-a");
+  assert_crosses (p.b, on_a, on_b, "back-b");
+  assert_requests_succeed (p.b, "after1");
+  g_assert_cmpuint (on_a->next, ==, on_a->frames->len);
+  g_assert_cmpuint (on_b->next, ==, on_b->frames->len);
+
+  g_clear_pointer (&on_a, client_free);
+  g_clear_pointer (&on_b, client_free);
+  pair_free (&p);
+}
+
+/* The single-instance suite, again with every event going through Redis. */
+static void
+fixture_set_up_redis (Fixture *f, gconstpointer data)
+{
+  f->ts = instance_new (test_redis_url (), NULL, NULL);
+  wait_until (redis_linked, f->ts, "the Redis link");
+}
+
 int
 main (int argc, char **argv)
 {
+  int status;
+
   cs_test_init (&argc, &argv);
 
   g_test_add ("/live/progress-reaches-subscribers", Fixture, NULL, fixture_set_up, test_progress_reaches_subscribers, fixture_tear_down);
@@ -860,5 +1468,28 @@ main (int argc, char **argv)
   g_test_add ("/live/descriptors-released", Fixture, NULL, fixture_set_up, test_descriptors_released, fixture_tear_down);
   g_test_add ("/live/pledge-publishes", Fixture, NULL, fixture_set_up, test_pledge_publishes, fixture_tear_down);
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);
-  return g_test_run ();
+
+  g_test_add_func ("/live/redis/url", test_redis_url_checked);
+  g_test_add_func ("/live/redis/between-instances", test_redis_between_instances);
+  g_test_add_func ("/live/redis/coalescing", test_redis_coalescing);
+  g_test_add_func ("/live/redis/pledge-across-instances", test_redis_pledge);
+  g_test_add_func ("/live/redis/outage", test_redis_outage);
+  g_test_add ("/live/redis/progress-reaches-subscribers", Fixture, NULL, fixture_set_up_redis, test_progress_reaches_subscribers, fixture_tear_down);
+  g_test_add ("/live/redis/coalescing-one-instance", Fixture, NULL, fixture_set_up_redis, test_coalescing, fixture_tear_down);
+  g_test_add ("/live/redis/rate-limit", Fixture, NULL, fixture_set_up_redis, test_rate_limit, fixture_tear_down);
+  g_test_add ("/live/redis/unsubscribe", Fixture, NULL, fixture_set_up_redis, test_unsubscribe, fixture_tear_down);
+  g_test_add ("/live/redis/auth", Fixture, NULL, fixture_set_up_redis, test_auth, fixture_tear_down);
+  g_test_add ("/live/redis/slow-subscriber-dropped", Fixture, NULL, fixture_set_up_redis, test_slow_subscriber_dropped, fixture_tear_down);
+  g_test_add ("/live/redis/pledge-publishes", Fixture, NULL, fixture_set_up_redis, test_pledge_publishes, fixture_tear_down);
+
+  /* The Redis tests need a Redis: CI provides one (CS_TEST_REDIS); otherwise
+   * this program starts its own, and without redis-server it is skipped. */
+  if (cs_test_redis_url () == NULL && !redis_server_installed ())
+    {
+      g_printerr ("SKIP: no Redis (CS_TEST_REDIS is unset and redis-server is not installed)\n");
+      return 77;
+    }
+  status = g_test_run ();
+  g_clear_pointer (&shared_redis, own_redis_free);
+  return status;
 }
