@@ -783,12 +783,18 @@ test_descriptors_released (Fixture *f, gconstpointer data)
   CsTestServer *ts = f->ts;
   FdCount fc = { 0, 0 };
 
-  /* warm up: the server's and the session's own descriptors are open */
+  /* warm up: the server's and the session's own descriptors are open (on
+   * PostgreSQL also the connection the hub's workers look tokens up on) */
   {
     g_autoptr(Client) warm = client_open (ts, NULL);
+    g_autoptr(Client) refused = NULL;
+    guint status = 0;
 
     client_subscribe (warm, "cmp_warm");
+    refused = client_connect (ts, "cs_at_junk", NULL, &status);
+    g_assert_cmpuint (status, ==, 401);
   }
+  soup_session_abort (ts->session);
   wait_connections (ts, 0);
   fc.at_most = count_open_fds ();
 
