@@ -94,6 +94,37 @@ static const char SQL_PLEDGE_SAVE[] =
 static const char SQL_PLEDGES_AUTHORIZED[] =
   "SELECT " PLEDGE_COLS " FROM pledges p WHERE p.campaign_id = $1 AND p.status = 'authorized' "
   "ORDER BY p.created_at, p.rowid FOR UPDATE";
+/* A campaign's authorized pledges voided at once (its end or suspension):
+ * the transactions with their entries, … */
+static const char SQL_VOID_TXNS[] =
+  "WITH u AS (SELECT * FROM unnest ($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[]) "
+  "           AS u (txn, pledge, amount, currency, charge)), "
+  "t AS ("
+  "  INSERT INTO money_transactions (id, kind, campaign_id, pledge_id, amount, currency, gateway_ref, "
+  "                                  created_at) "
+  "  SELECT txn, 'void', $6::text, pledge, amount, currency, nullif (charge, ''), $8::bigint FROM u) "
+  "INSERT INTO ledger_entries (transaction_id, account, currency, amount) "
+  "SELECT u.txn, e.account, u.currency, e.amount FROM u "
+  "CROSS JOIN LATERAL (VALUES ($7::text, u.amount), ('card_holds', -u.amount)) AS e (account, amount)";
+/* …their VOID or CAPTURE jobs (one per charge), … */
+static const char SQL_JOBS_INSERT_MANY[] =
+  "INSERT INTO payment_jobs (id, kind, pledge_id, charge_id, amount, currency, next_attempt_at, created_at) "
+  "SELECT job, $1::text, pledge, charge, amount, currency, $7::bigint, $7::bigint "
+  "FROM unnest ($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) "
+  "  AS u (job, pledge, charge, amount, currency)";
+/* …their rewards' claims released (a count per reward; never below 0:
+ * check-books reports a miscount), … */
+static const char SQL_TIERS_RELEASE_MANY[] =
+  "WITH n AS (SELECT tier, count(*) AS n FROM unnest ($1::text[]) AS tier GROUP BY tier) "
+  "UPDATE reward_tiers t SET quantity_claimed = t.quantity_claimed - least (n.n, t.quantity_claimed), "
+  "  updated_at = $2::bigint "
+  "FROM n JOIN reward_tiers o ON o.id = n.tier "
+  "WHERE t.id = n.tier RETURNING t.id, o.quantity_claimed < n.n";
+/* …and the pledges themselves. */
+static const char SQL_PLEDGES_VOID_MANY[] =
+  "UPDATE pledges p SET status = 'voided', void_reason = $3, transaction_id = u.txn, updated_at = $4::bigint "
+  "FROM unnest ($1::text[], $2::text[]) AS u (pledge, txn) "
+  "WHERE p.id = u.pledge AND p.status = 'authorized'";
 static const char SQL_PLEDGES_EXPIRED[] =
   "SELECT id, campaign_id FROM pledges WHERE status = 'capture_failed' "
   "  AND capture_retry_until <= $1::bigint AND pending_job_id IS NULL "
@@ -2234,49 +2265,166 @@ pg_payment_event_apply (CsStoreConn *conn, const CsPaymentEvent *event, gint64 n
 
 /* ---- Settlement and expiries ---------------------------------------------------------------------- */
 
+/* The authorized pledges of a campaign, locked, in their order. */
+static PGresult *
+authorized_pledges (CsPgConn *c, const char *campaign_id, GError **error)
+{
+  g_autoptr(PgArgs) a = pg_args_new ();
+
+  pg_arg_text (a, campaign_id);
+  return pg_query (c, SQL_PLEDGES_AUTHORIZED, a, error);
+}
+
+/* Queues a job of @kind for every pledge of @rows that has a charge, in
+ * one statement. */
+static gboolean
+jobs_for_charges (CsPgConn *c, const PGresult *rows, CsPaymentJobKind kind, gint64 now, GError **error)
+{
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) pledges = g_ptr_array_new ();
+  g_autoptr(GPtrArray) charges = g_ptr_array_new ();
+  g_autoptr(GPtrArray) amounts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) currencies = g_ptr_array_new ();
+  g_autofree char *jobs_text = NULL, *pledges_text = NULL, *charges_text = NULL;
+  g_autofree char *amounts_text = NULL, *currencies_text = NULL;
+  g_autoptr(PgArgs) a = NULL;
+
+  for (int i = 0; i < PQntuples (rows); i++)
+    {
+      if (pg_col_null (rows, i, PC_CHARGE))
+        {
+          /* Only demo data is authorized without a charge. */
+          g_warning ("store: pledge %s was authorized without a charge: no %s job",
+                     pg_col_text (rows, i, PC_ID), cs_payment_job_kind_to_string (kind));
+          continue;
+        }
+      g_ptr_array_add (jobs, cs_id_new ("job"));
+      g_ptr_array_add (pledges, (gpointer) pg_col_text (rows, i, PC_ID));
+      g_ptr_array_add (charges, (gpointer) pg_col_text (rows, i, PC_CHARGE));
+      g_ptr_array_add (amounts, g_strdup (pg_col_text (rows, i, PC_AMOUNT)));
+      g_ptr_array_add (currencies, (gpointer) pg_col_text (rows, i, PC_CURRENCY));
+    }
+  if (jobs->len == 0)
+    return TRUE;
+  jobs_text = text_array (jobs);
+  pledges_text = text_array (pledges);
+  charges_text = text_array (charges);
+  amounts_text = text_array (amounts);
+  currencies_text = text_array (currencies);
+  a = pg_args_new ();
+  pg_arg_text (a, cs_payment_job_kind_to_string (kind));
+  pg_arg_text (a, jobs_text);
+  pg_arg_text (a, pledges_text);
+  pg_arg_text (a, charges_text);
+  pg_arg_text (a, amounts_text);
+  pg_arg_text (a, currencies_text);
+  pg_arg_int (a, now);
+  return exec_done (c, SQL_JOBS_INSERT_MANY, a, error);
+}
+
 /* Every authorized pledge of a campaign that ended without success (failed,
- * cancelled, suspended) is voided: ledger, VOID job, its reward released.
- * They stay counted: the campaign's history.  The caller holds the
- * campaign's lock and marks it changed. */
+ * cancelled, suspended) is voided: ledger, VOID job, its reward released;
+ * as void_hold() and tier_release() would one by one, in a few statements
+ * whatever their number.  They stay counted: the campaign's history.  The
+ * caller holds the campaign's lock and marks it changed. */
 gboolean
 pg_money_void_campaign (CsPgConn *c, const char *campaign_id, gboolean suspended, gint64 now,
                         GError **error)
 {
-  g_autoptr(PGresult) res = NULL;
-  gint64 d_amount = 0, d_backers = 0;
+  g_autoptr(PGresult) rows = NULL;
+  g_autoptr(GPtrArray) txns = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) pledges = g_ptr_array_new ();
+  g_autoptr(GPtrArray) amounts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) currencies = g_ptr_array_new ();
+  g_autoptr(GPtrArray) charges = g_ptr_array_new ();
+  g_autoptr(GPtrArray) tiers = g_ptr_array_new ();
+  g_autofree char *pledged = campaign_account (campaign_id, "pledged");
+  g_autofree char *txns_text = NULL, *pledges_text = NULL, *amounts_text = NULL;
+  g_autofree char *currencies_text = NULL, *charges_text = NULL;
+  gint64 d_amount = 0;
   int n;
 
+  rows = authorized_pledges (c, campaign_id, error);
+  if (rows == NULL)
+    return FALSE;
+  n = PQntuples (rows);
+  if (n == 0)
+    return TRUE;
+  for (int i = 0; i < n; i++)
+    {
+      g_ptr_array_add (txns, cs_id_new ("txn"));
+      g_ptr_array_add (pledges, (gpointer) pg_col_text (rows, i, PC_ID));
+      g_ptr_array_add (amounts, g_strdup (pg_col_text (rows, i, PC_AMOUNT)));
+      g_ptr_array_add (currencies, (gpointer) pg_col_text (rows, i, PC_CURRENCY));
+      /* The array literal's NULL (unquoted) is not what text_array()
+       * writes: a charge-less pledge's transaction gets an empty
+       * reference, turned back into NULL below. */
+      g_ptr_array_add (charges, (gpointer) (pg_col_null (rows, i, PC_CHARGE) ? "" : pg_col_text (rows, i, PC_CHARGE)));
+      if (!pg_col_null (rows, i, PC_TIER))
+        g_ptr_array_add (tiers, (gpointer) pg_col_text (rows, i, PC_TIER));
+      if (pg_col_int (rows, i, PC_AMOUNT) <= 0)
+        return internal (error, "refusing an unbalanced void transaction");
+      d_amount -= pg_col_int (rows, i, PC_AMOUNT);
+    }
+  txns_text = text_array (txns);
+  pledges_text = text_array (pledges);
+  amounts_text = text_array (amounts);
+  currencies_text = text_array (currencies);
+  charges_text = text_array (charges);
+
+  /* The ledger: D campaign:pledged, C card_holds, per pledge. */
   {
     g_autoptr(PgArgs) a = pg_args_new ();
 
+    pg_arg_text (a, txns_text);
+    pg_arg_text (a, pledges_text);
+    pg_arg_text (a, amounts_text);
+    pg_arg_text (a, currencies_text);
+    pg_arg_text (a, charges_text);
     pg_arg_text (a, campaign_id);
-    res = pg_query (c, SQL_PLEDGES_AUTHORIZED, a, error);
-    if (res == NULL)
+    pg_arg_text (a, pledged);
+    pg_arg_int (a, now);
+    if (!exec_done (c, SQL_VOID_TXNS, a, error))
       return FALSE;
   }
-  n = PQntuples (res);
-  for (int i = 0; i < n; i++)
+  /* The gateway's side. */
+  if (!jobs_for_charges (c, rows, CS_PAYMENT_JOB_VOID, now, error))
+    return FALSE;
+  /* The rewards. */
+  if (tiers->len > 0)
     {
-      g_auto(Row) r = { 0 };
+      g_autoptr(PgArgs) a = pg_args_new ();
+      g_autofree char *tiers_text = text_array (tiers);
+      g_autoptr(PGresult) r = NULL;
 
-      row_fill (&r, res, i);
-      if (!void_hold (c, &r, NULL, now, error) ||
-          !tier_release (c, r.p->reward_tier_id, now, error))
+      pg_arg_text (a, tiers_text);
+      pg_arg_int (a, now);
+      r = pg_query (c, SQL_TIERS_RELEASE_MANY, a, error);
+      if (r == NULL)
         return FALSE;
-      r.p->status = CS_PLEDGE_VOIDED;
-      /* An ended campaign keeps its history in its totals; a suspended one
-       * may be reinstated, and must then count only money that is held. */
-      set_str (&r.void_reason, suspended ? "campaign_suspended" : "campaign_ended");
-      if (suspended)
-        {
-          d_amount -= r.p->amount;
-          d_backers--;
-        }
-      if (!row_save (c, &r, now, error))
-        return FALSE;
+      for (int i = 0; i < PQntuples (r); i++)
+        if (pg_col_bool (r, i, 1))
+          g_warning ("store: reward %s had fewer claims than pledges to release", pg_col_text (r, i, 0));
     }
-  if (suspended && n > 0)
-    return campaign_changed (c, campaign_id, d_amount, d_backers, now, NULL, error);
+  /* The pledges.  An ended campaign keeps its history in its totals; a
+   * suspended one may be reinstated, and must then count only money that
+   * is held. */
+  {
+    g_autoptr(PgArgs) a = pg_args_new ();
+    g_autoptr(PGresult) r = NULL;
+
+    pg_arg_text (a, pledges_text);
+    pg_arg_text (a, txns_text);
+    pg_arg_text (a, suspended ? "campaign_suspended" : "campaign_ended");
+    pg_arg_int (a, now);
+    r = pg_query (c, SQL_PLEDGES_VOID_MANY, a, error);
+    if (r == NULL)
+      return FALSE;
+    if (changes (r) != n)
+      return internal (error, "pledges changed under their lock");
+  }
+  if (suspended)
+    return campaign_changed (c, campaign_id, d_amount, -n, now, NULL, error);
   return TRUE;
 }
 
@@ -2284,31 +2432,9 @@ pg_money_void_campaign (CsPgConn *c, const char *campaign_id, gboolean suspended
 static gboolean
 queue_captures (CsPgConn *c, const char *campaign_id, gint64 now, GError **error)
 {
-  g_autoptr(PGresult) res = NULL;
+  g_autoptr(PGresult) rows = authorized_pledges (c, campaign_id, error);
 
-  {
-    g_autoptr(PgArgs) a = pg_args_new ();
-
-    pg_arg_text (a, campaign_id);
-    res = pg_query (c, SQL_PLEDGES_AUTHORIZED, a, error);
-    if (res == NULL)
-      return FALSE;
-  }
-  for (int i = 0; i < PQntuples (res); i++)
-    {
-      g_auto(Row) r = { 0 };
-
-      row_fill (&r, res, i);
-      if (r.charge_id == NULL)
-        {
-          g_warning ("store: pledge %s was authorized without a charge: it cannot be captured", r.p->id);
-          continue;
-        }
-      if (!job_insert (c, NULL, CS_PAYMENT_JOB_CAPTURE, r.p->id, NULL, r.charge_id, NULL, r.p->amount,
-                       r.p->currency, now, error))
-        return FALSE;
-    }
-  return TRUE;
+  return rows != NULL && jobs_for_charges (c, rows, CS_PAYMENT_JOB_CAPTURE, now, error);
 }
 
 static gboolean
