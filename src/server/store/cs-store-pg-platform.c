@@ -1471,7 +1471,11 @@ pg_campaign_set_image (CsStoreConn *conn, const char *campaign_id, const char *i
 /* ts_rank's weights for D, C (story), B (category), A (title): in the
  * proportions of FTS5's bm25 (10.0, 1.0, 3.0) for title, story, category. */
 #define RANK_WEIGHTS "'{0.1, 0.1, 0.3, 1.0}'"
-#define TS_QUERY_OPEN "to_tsquery ('cs_search', cs_search_unaccent ("
+/* The tsquery of parameter $n: a scalar subquery, so that it is computed
+ * once per statement (as a filter, to_tsquery of a parameter would be
+ * parsed again for every row: ~10 µs each). */
+#define TS_QUERY_OPEN "(SELECT to_tsquery ('cs_search', cs_search_unaccent ("
+#define TS_QUERY_CLOSE ")))"
 
 /* The tsquery text for a person's words: each word a quoted lexeme (the
  * words hold only letters, digits and combining marks, so no tsquery
@@ -1594,33 +1598,40 @@ append_filters (Builder *b, const CsCampaignQuery *q)
     }
 }
 
-/* Keyset condition and order of a non-relevance sort. */
+/* Keyset condition and order of a non-relevance sort.  @by_index FALSE:
+ * an order the sort's index cannot give (its first key + 0), so that the
+ * planner drives the query from the search index instead of walking the
+ * sort index through rows that do not match. */
 static void
-append_order (Builder *b, CsCampaignSort sort, const gint64 *keys)
+append_order (Builder *b, CsCampaignSort sort, const gint64 *keys, gboolean by_index)
 {
-  const char *cols, *order;
+  const char *cols, *first, *rest;
   const char *cmp = "<";
 
   switch (sort)
     {
     case CS_SORT_TRENDING:
       cols = "c.trend_score, c.funded_bp, c.rowid";
-      order = " ORDER BY c.trend_score DESC, c.funded_bp DESC, c.rowid DESC";
+      first = "c.trend_score";
+      rest = " DESC, c.funded_bp DESC, c.rowid DESC";
       break;
     case CS_SORT_NEWEST:
       cols = "c.listed_at, c.rowid";
-      order = " ORDER BY c.listed_at DESC, c.rowid DESC";
+      first = "c.listed_at";
+      rest = " DESC, c.rowid DESC";
       break;
     case CS_SORT_ENDING_SOON:
       cols = "c.end_date, c.rowid";
-      order = " ORDER BY c.end_date, c.rowid";
+      first = "c.end_date";
+      rest = ", c.rowid";
       cmp = ">";
       break;
     case CS_SORT_MOST_FUNDED:
     case CS_SORT_RELEVANCE:
     default:
       cols = "c.funded_bp, c.rowid";
-      order = " ORDER BY c.funded_bp DESC, c.rowid DESC";
+      first = "c.funded_bp";
+      rest = " DESC, c.rowid DESC";
       break;
     }
   if (keys != NULL)
@@ -1636,34 +1647,92 @@ append_order (Builder *b, CsCampaignSort sort, const gint64 *keys)
         }
       g_string_append_c (b->sql, ')');
     }
-  g_string_append (b->sql, order);
+  g_string_append_printf (b->sql, " ORDER BY %s%s%s", first, by_index ? "" : " + 0", rest);
 }
+
+/* How a search is run.  The search index (GIN) finds every match at a cost
+ * that grows with their number (~1 µs each: 70 ms for a word in all of
+ * 100,000 campaigns); walking the sort's index and testing each row stops
+ * as soon as a page is full (~0.3 µs a row: cheap for a common word, a
+ * whole-table walk for a rare one).  A search first walks a bounded
+ * number of rows; only if that did not fill its page does it ask the
+ * search index (SQLite's store decides the same by counting matches). */
+typedef enum {
+  PLAN_PLAIN,     /* no q */
+  PLAN_WALK,      /* walk the sort index, at most WALK_ROWS (RANK_WALK_ROWS) rows */
+  PLAN_MATCHES,   /* from the search index's matches */
+} ListPlan;
+
+#define WALK_ROWS 2000
+/* Ranking needs RANK_CAP matches from the walk: words in >= 10% of the
+ * campaigns, where the walk is cheaper than the index. */
+#define RANK_WALK_ROWS 10000
 
 /* Assembles the list query from fixed fragments; every value is a parameter. */
 static void
-list_sql (Builder *b, const CsCampaignQuery *q, const char *match, const gint64 *cursor_keys)
+list_sql (Builder *b, const CsCampaignQuery *q, const char *match, const gint64 *cursor_keys,
+          ListPlan plan)
 {
-  g_string_append (b->sql, "SELECT " CAMPAIGN_SUMMARY_COLS);
+  guint m;
+
   if (match != NULL && q->sort == CS_SORT_RELEVANCE)
     {
-      guint m;
-
-      /* The RANK_CAP newest matches through the filters (narrow rows),
-       * ranked; the page of them by offset; then their campaigns. */
-      g_string_append (b->sql, " FROM (SELECT m.r, ts_rank (" RANK_WEIGHTS ", m.s, " TS_QUERY_OPEN);
-      param_text (b, match);
-      m = b->args->values->len;
-      g_string_append_printf (b->sql, "))) AS k FROM (SELECT c.rowid AS r, c.search AS s"
-                                      " FROM campaigns c WHERE c.search @@ " TS_QUERY_OPEN "$%u))", m);
-      append_filters (b, q);
-      g_string_append (b->sql, " ORDER BY c.rowid DESC LIMIT ");
+      /* The RANK_CAP newest matches through the filters (narrow rows)... */
+      g_string_append (b->sql, "WITH m AS MATERIALIZED (");
+      if (plan == PLAN_WALK)
+        {
+          g_string_append (b->sql, "SELECT w.r, w.s FROM (SELECT c.rowid AS r, c.search AS s"
+                                   " FROM campaigns c WHERE TRUE");
+          append_filters (b, q);
+          g_string_append (b->sql, " ORDER BY c.rowid DESC LIMIT ");
+          param_int (b, RANK_WALK_ROWS);
+          g_string_append (b->sql, ") w WHERE w.s @@ " TS_QUERY_OPEN);
+          param_text (b, match);
+          m = b->args->values->len;
+          g_string_append (b->sql, TS_QUERY_CLOSE " LIMIT ");
+        }
+      else
+        {
+          g_string_append (b->sql, "SELECT c.rowid AS r, c.search AS s FROM campaigns c"
+                                   " WHERE c.search @@ " TS_QUERY_OPEN);
+          param_text (b, match);
+          m = b->args->values->len;
+          g_string_append (b->sql, TS_QUERY_CLOSE);
+          append_filters (b, q);
+          g_string_append (b->sql, " ORDER BY c.rowid + 0 DESC LIMIT ");
+        }
       param_int (b, RANK_CAP);
-      g_string_append (b->sql, ") m ORDER BY k DESC, m.r LIMIT ");
+      /* ...ranked, the page of them by offset, then their campaigns; the
+       * number of matches ranked comes last in every row (a row of NULL
+       * campaign columns when the page is empty). */
+      g_string_append (b->sql, ") SELECT " CAMPAIGN_SUMMARY_COLS ", n.n FROM (SELECT count(*) AS n FROM m) n"
+                               " LEFT JOIN ((SELECT m.r, ts_rank (" RANK_WEIGHTS ", m.s, " TS_QUERY_OPEN);
+      g_string_append_printf (b->sql, "$%u" TS_QUERY_CLOSE ") AS k FROM m ORDER BY k DESC, m.r LIMIT ", m);
       param_int (b, (gint64) q->limit + 1);
       g_string_append (b->sql, " OFFSET ");
       param_int (b, cursor_keys != NULL ? cursor_keys[0] : 0);
       g_string_append (b->sql, ") AS top JOIN campaigns c ON c.rowid = top.r"
-                               " JOIN users u ON u.id = c.creator_id ORDER BY top.k DESC, top.r");
+                               " JOIN users u ON u.id = c.creator_id) ON TRUE ORDER BY top.k DESC, top.r");
+      return;
+    }
+
+  g_string_append (b->sql, "SELECT " CAMPAIGN_SUMMARY_COLS);
+  if (plan == PLAN_WALK)
+    {
+      /* The first matches among the first WALK_ROWS rows in the sort's
+       * order (the walk stops when the page is full), then their campaigns. */
+      g_string_append (b->sql, " FROM (SELECT w.r FROM (SELECT c.rowid AS r, c.search AS s"
+                               " FROM campaigns c WHERE TRUE");
+      append_filters (b, q);
+      append_order (b, q->sort, cursor_keys, TRUE);
+      g_string_append (b->sql, " LIMIT ");
+      param_int (b, WALK_ROWS);
+      g_string_append (b->sql, ") w WHERE w.s @@ " TS_QUERY_OPEN);
+      param_text (b, match);
+      g_string_append (b->sql, TS_QUERY_CLOSE " LIMIT ");
+      param_int (b, (gint64) q->limit + 1);
+      g_string_append (b->sql, ") AS top JOIN " CAMPAIGN_FROM " ON c.rowid = top.r WHERE TRUE");
+      append_order (b, q->sort, NULL, TRUE);
       return;
     }
   g_string_append (b->sql, " FROM " CAMPAIGN_FROM " WHERE TRUE");
@@ -1671,12 +1740,25 @@ list_sql (Builder *b, const CsCampaignQuery *q, const char *match, const gint64 
     {
       g_string_append (b->sql, " AND c.search @@ " TS_QUERY_OPEN);
       param_text (b, match);
-      g_string_append (b->sql, "))");
+      g_string_append (b->sql, TS_QUERY_CLOSE);
     }
   append_filters (b, q);
-  append_order (b, q->sort, cursor_keys);
+  append_order (b, q->sort, cursor_keys, plan == PLAN_PLAIN);
   g_string_append (b->sql, " LIMIT ");
   param_int (b, (gint64) q->limit + 1);
+}
+
+/* Runs the list query of @plan. */
+static PGresult *
+list_query (CsPgConn *c, const CsCampaignQuery *q, const char *match, const gint64 *cursor_keys,
+            ListPlan plan, GError **error)
+{
+  g_autoptr(PgArgs) args = pg_args_new ();
+  g_autoptr(GString) sql = g_string_new (NULL);
+  Builder b = { sql, args };
+
+  list_sql (&b, q, match, cursor_keys, plan);
+  return pg_query_shape (c, sql->str, args, error);
 }
 
 /* The cursor keys of row @row. */
@@ -1718,10 +1800,9 @@ pg_campaign_list (CsStoreConn *conn, const CsCampaignQuery *q, CsCampaignPage *o
   gint64 keys[3] = { 0, 0, 0 };
   g_auto(GStrv) words = NULL;
   g_autofree char *match = NULL;
-  g_autoptr(PgArgs) args = pg_args_new ();
-  g_autoptr(GString) sql = g_string_new (NULL);
+  const gint64 *after = q->cursor != NULL ? cursor_keys : NULL;
+  gboolean ranked = FALSE;
   g_autoptr(PGresult) r = NULL;
-  Builder b = { sql, args };
   GPtrArray *items;
   int n;
 
@@ -1745,13 +1826,28 @@ pg_campaign_list (CsStoreConn *conn, const CsCampaignQuery *q, CsCampaignPage *o
       match = ts_query_text (words);
     }
 
-  /* One statement: one snapshot, one round trip. */
-  list_sql (&b, q, match, q->cursor != NULL ? cursor_keys : NULL);
-  r = pg_query_shape (c, sql->str, args, error);
+  /* One statement (one snapshot), or for a search whose walk was not
+   * conclusive, a second one that is the answer by itself. */
+  if (match == NULL)
+    r = list_query (c, q, NULL, after, PLAN_PLAIN, error);
+  else
+    {
+      ranked = q->sort == CS_SORT_RELEVANCE;
+      r = list_query (c, q, match, after, PLAN_WALK, error);
+      if (r != NULL &&
+          (ranked ? pg_col_int (r, 0, CC_N) < RANK_CAP : (guint) PQntuples (r) <= q->limit))
+        {
+          g_clear_pointer (&r, PQclear);
+          r = list_query (c, q, match, after, PLAN_MATCHES, error);
+        }
+    }
   if (r == NULL)
     return FALSE;
 
   n = PQntuples (r);
+  /* A ranked page of no campaign is one row of NULL campaign columns. */
+  if (ranked && n == 1 && pg_col_null (r, 0, CC_ID))
+    n = 0;
   items = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
   for (int i = 0; i < n && items->len < q->limit; i++)
     g_ptr_array_add (items, campaign_from_row (r, i));
