@@ -1161,6 +1161,185 @@ test_webhook_seen (Fixture *f, gconstpointer data)
                    NOW);
 }
 
+/* Races: several connections (on PostgreSQL: several sessions, as two
+ * server instances would be) doing the same thing at the same moment. */
+
+#define N_RACERS 4
+
+typedef enum {
+  RACE_KYC_SUBMIT,
+  RACE_WEBHOOK_SEEN,
+  RACE_SANDBOX_RECORD,
+} RaceKind;
+
+#define RACE_EVENTS 25
+
+typedef struct {
+  CsStore   *store;
+  RaceKind   kind;
+  char      *user_id;
+  gint       ready;
+  gint       go;
+  gint       index;
+  gint       won;          /* new: submitted, first sighting, recorded */
+  gint       lost;         /* refused (CONFLICT), duplicate, replayed */
+  gint       failures;
+  GMutex     lock;
+  GPtrArray *charge_ids;   /* what each sandbox_record answered */
+} Race;
+
+static void
+race_one (Race *race, CsStoreConn *conn, guint index)
+{
+  /* Busy (UNAVAILABLE) is a legitimate answer under contention: retry. */
+  for (guint attempt = 0; attempt < 100; attempt++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      switch (race->kind)
+        {
+        case RACE_KYC_SUBMIT:
+          {
+            g_autoptr(CsKycCheck) check = try_submit (conn, race->user_id, NOW, &error);
+
+            if (check != NULL)
+              g_atomic_int_inc (&race->won);
+            else if (g_error_matches (error, CS_ERROR, CS_ERROR_CONFLICT))
+              g_atomic_int_inc (&race->lost);
+            else if (g_error_matches (error, CS_ERROR, CS_ERROR_UNAVAILABLE))
+              continue;
+            else
+              g_atomic_int_inc (&race->failures);
+            return;
+          }
+        case RACE_WEBHOOK_SEEN:
+          /* Not retried: a retry could count an event twice. */
+          for (guint i = 0; i < RACE_EVENTS; i++)
+            {
+              g_autofree char *event_id = g_strdup_printf ("evt_race_%u", i);
+              gboolean is_new = FALSE;
+
+              if (!cs_store_webhook_seen (conn, event_id, NOW + index, &is_new, &error))
+                {
+                  g_atomic_int_inc (&race->failures);
+                  return;
+                }
+              g_atomic_int_inc (is_new ? &race->won : &race->lost);
+            }
+          return;
+        case RACE_SANDBOX_RECORD:
+          {
+            CsSandboxCharge charge;
+            g_autofree char *charge_id = g_strdup_printf ("ch_race_%u", index);
+            g_autofree char *answered = NULL;
+            g_autoptr(CsOutboxMessage) m = new_message ("payments");
+            gboolean replayed = FALSE;
+
+            fill_charge (&charge, charge_id, "pm_race", "pl_race", 1000, "authorized");
+            if (!cs_store_sandbox_record (conn, "op_race", &charge, m, NOW, &replayed, &answered, &error))
+              {
+                if (g_error_matches (error, CS_ERROR, CS_ERROR_UNAVAILABLE))
+                  continue;
+                g_atomic_int_inc (&race->failures);
+                return;
+              }
+            g_atomic_int_inc (replayed ? &race->lost : &race->won);
+            g_mutex_lock (&race->lock);
+            g_ptr_array_add (race->charge_ids, g_steal_pointer (&answered));
+            g_mutex_unlock (&race->lock);
+            return;
+          }
+        }
+    }
+  g_atomic_int_inc (&race->failures);
+}
+
+static gpointer
+race_thread (gpointer data)
+{
+  Race *race = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsStoreConn) conn = cs_store_connect (race->store, &error);
+  guint index = (guint) g_atomic_int_add (&race->index, 1);
+
+  if (conn == NULL)
+    {
+      g_atomic_int_inc (&race->failures);
+      g_atomic_int_inc (&race->ready);
+      return NULL;
+    }
+  /* Everybody connected first, then all at once. */
+  g_atomic_int_inc (&race->ready);
+  while (!g_atomic_int_get (&race->go))
+    g_thread_yield ();
+  race_one (race, conn, index);
+  return NULL;
+}
+
+static void
+run_race (Race *race)
+{
+  GThread *threads[N_RACERS];
+
+  g_mutex_init (&race->lock);
+  race->charge_ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < N_RACERS; i++)
+    threads[i] = g_thread_new ("race", race_thread, race);
+  while (g_atomic_int_get (&race->ready) < N_RACERS)
+    g_thread_yield ();
+  g_atomic_int_set (&race->go, 1);
+  for (guint i = 0; i < N_RACERS; i++)
+    g_thread_join (threads[i]);
+  g_mutex_clear (&race->lock);
+  g_assert_cmpint (race->failures, ==, 0);
+}
+
+static void
+test_race_kyc_submit (Fixture *f, gconstpointer data)
+{
+  g_autofree char *ada = add_user (f->conn, "ada", CS_ROLE_BACKER);
+  Race race = { .store = f->store, .kind = RACE_KYC_SUBMIT, .user_id = ada };
+
+  run_race (&race);
+  /* One open check per user, whoever comes first. */
+  g_assert_cmpint (race.won, ==, 1);
+  g_assert_cmpint (race.lost, ==, N_RACERS - 1);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM kyc_checks"), ==, 1);
+  g_assert_cmpint (user_kyc (f->conn, ada), ==, CS_KYC_PENDING);
+  g_ptr_array_unref (race.charge_ids);
+}
+
+static void
+test_race_webhook_seen (Fixture *f, gconstpointer data)
+{
+  Race race = { .store = f->store, .kind = RACE_WEBHOOK_SEEN };
+
+  run_race (&race);
+  /* Each event is new to exactly one of them. */
+  g_assert_cmpint (race.won, ==, RACE_EVENTS);
+  g_assert_cmpint (race.lost, ==, (N_RACERS - 1) * RACE_EVENTS);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM webhook_events_seen"), ==, RACE_EVENTS);
+  g_ptr_array_unref (race.charge_ids);
+}
+
+static void
+test_race_sandbox_record (Fixture *f, gconstpointer data)
+{
+  Race race = { .store = f->store, .kind = RACE_SANDBOX_RECORD };
+
+  run_race (&race);
+  /* One operation recorded; the others answered from it. */
+  g_assert_cmpint (race.won, ==, 1);
+  g_assert_cmpint (race.lost, ==, N_RACERS - 1);
+  g_assert_cmpuint (race.charge_ids->len, ==, N_RACERS);
+  for (guint i = 1; i < race.charge_ids->len; i++)
+    g_assert_cmpstr (race.charge_ids->pdata[i], ==, race.charge_ids->pdata[0]);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM sandbox_charges"), ==, 1);
+  g_assert_cmpint (count_rows (f, "SELECT count(*) FROM sandbox_operations"), ==, 1);
+  g_assert_cmpint (outbox_count (f->conn), ==, 1);
+  g_ptr_array_unref (race.charge_ids);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1181,6 +1360,9 @@ main (int argc, char **argv)
   ADD ("/store/trust/outbox/delivered-and-retry", test_outbox_delivered_and_retry);
   ADD ("/store/trust/outbox/concurrent-claims", test_outbox_concurrent_claims);
   ADD ("/store/trust/webhook-seen", test_webhook_seen);
+  ADD ("/store/trust/race/kyc-submit", test_race_kyc_submit);
+  ADD ("/store/trust/race/webhook-seen", test_race_webhook_seen);
+  ADD ("/store/trust/race/sandbox-record", test_race_sandbox_record);
 #undef ADD
 
   return g_test_run ();
