@@ -333,6 +333,11 @@ cs_test_wait_for (CsTestServer *ts, CsTestCondition condition, gpointer data)
     {
       if (g_get_monotonic_time () > deadline)
         return FALSE;
+      /* what this thread has in flight (a WebSocket) makes progress too */
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      if (condition (ts, data))
+        break;
       g_usleep (pause);
       pause = MIN (pause * 2, 50000);
     }
