@@ -109,9 +109,12 @@ gboolean
 cs_redis_url_parse (const char *url, char **host, guint *port, guint *db, GError **error)
 {
   g_autoptr(GUri) uri = NULL;
+  g_autofree char *shown = NULL;
   const char *path;
   guint64 n = 0;
 
+  /* never repeat a password in a message */
+  shown = url != NULL && strchr (url, '@') == NULL ? g_strdup_printf ("“%s”", url) : g_strdup ("that URL");
   if (url == NULL || !g_str_has_prefix (url, "redis://"))
     goto bad;
   uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
@@ -119,9 +122,9 @@ cs_redis_url_parse (const char *url, char **host, guint *port, guint *db, GError
     goto bad;
   if (g_uri_get_userinfo (uri) != NULL)
     {
-      g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
-                   "The Redis URL “%s” has a user or password: CrowdSpark connects without one "
-                   "(keep Redis on a private network); use redis://HOST:PORT", url);
+      g_set_error_literal (error, CS_ERROR, CS_ERROR_INVALID,
+                           "The Redis URL has a user or password: CrowdSpark connects without one "
+                           "(keep Redis on a private network); use redis://HOST:PORT");
       return FALSE;
     }
   if (g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
@@ -129,7 +132,7 @@ cs_redis_url_parse (const char *url, char **host, guint *port, guint *db, GError
   if (g_uri_get_port (uri) <= 0 || g_uri_get_port (uri) > 65535)
     {
       g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
-                   "The Redis URL “%s” has no port: use redis://HOST:PORT, e.g. redis://127.0.0.1:6379", url);
+                   "The Redis URL %s has no port: use redis://HOST:PORT, e.g. redis://127.0.0.1:6379", shown);
       return FALSE;
     }
   path = g_uri_get_path (uri);
@@ -137,8 +140,8 @@ cs_redis_url_parse (const char *url, char **host, guint *port, guint *db, GError
       (path[0] != '/' || !g_ascii_string_to_unsigned (path + 1, 10, 0, G_MAXINT, &n, NULL)))
     {
       g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
-                   "The Redis URL “%s” ends in “%s”: only a database number may follow the port, "
-                   "e.g. redis://127.0.0.1:6379/0", url, path);
+                   "The Redis URL %s has a path: only a database number may follow the port, "
+                   "e.g. redis://127.0.0.1:6379/0", shown);
       return FALSE;
     }
   if (host != NULL)
@@ -151,8 +154,8 @@ cs_redis_url_parse (const char *url, char **host, guint *port, guint *db, GError
 
 bad:
   g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
-               "“%s” is not a Redis URL: use redis://HOST:PORT or redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379",
-               url != NULL ? url : "");
+               "%s is not a Redis URL: use redis://HOST:PORT or redis://HOST:PORT/DB, e.g. redis://127.0.0.1:6379",
+               shown);
   return FALSE;
 }
 

@@ -1110,7 +1110,7 @@ test_redis_url_checked (void)
   guint port = 0, db = 7;
   static const char * const bad[] = {
     "redis://127.0.0.1", "http://127.0.0.1:6379", "127.0.0.1:6379", "redis://:6379", "redis://host:0",
-    "redis://host:70000", "redis://host:port", "redis://user:secret@host:6379", "redis://host:6379/x",
+    "redis://host:70000", "redis://host:port", "redis://user:secret@host:6379", "redis://:secret@host:x", "redis://host:6379/x",
     "redis://host:6379/1/2", "redis://host:6379?db=1", "redis://host:6379#f", "rediss://host:6379", "",
   };
 
@@ -1132,6 +1132,7 @@ test_redis_url_checked (void)
         g_error ("“%s” was taken for a Redis URL", bad[i]);
       g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
       g_assert_nonnull (strstr (error->message, "redis://"));
+      g_assert_null (strstr (error->message, "secret"));   /* no password in a message */
       g_clear_error (&error);
     }
 

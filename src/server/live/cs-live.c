@@ -419,6 +419,12 @@ bad:
 }
 
 static void
+live_event_destroy (gpointer data)
+{
+  live_event_free (data);
+}
+
+static void
 live_event_deliver (gpointer data, gpointer user_data)
 {
   LiveEvent *event = data;
@@ -439,7 +445,7 @@ cs_live_use_redis (CsLive *live, const char *url, GError **error)
 #ifdef HAVE_REDIS
   {
     static const CsRedisEventFuncs funcs = {
-      live_event_encode, live_event_decode, live_event_deliver, (void (*) (gpointer)) live_event_free,
+      live_event_encode, live_event_decode, live_event_deliver, live_event_destroy,
     };
 
     g_return_val_if_fail (live->redis == NULL, FALSE);
