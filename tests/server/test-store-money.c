@@ -1587,6 +1587,218 @@ test_idempotency_purge (Fixture *f, gconstpointer data)
   g_assert_cmpint (raw_int (f, "SELECT count(*) FROM idempotency_keys WHERE key = ?1", "old-key"), ==, 0);
 }
 
+/* ---- Races between instances ---------------------------------------------------------------------- */
+
+/* Threads (each with its own connection, as another server instance would
+ * have) released at once. */
+typedef struct {
+  GMutex mutex;
+  GCond  cond;
+  guint  waiting;
+  guint  total;
+} Gate;
+
+static void
+gate_pass (Gate *g)
+{
+  g_mutex_lock (&g->mutex);
+  if (++g->waiting == g->total)
+    g_cond_broadcast (&g->cond);
+  while (g->waiting < g->total)
+    g_cond_wait (&g->cond, &g->mutex);
+  g_mutex_unlock (&g->mutex);
+}
+
+typedef struct {
+  Fixture    *f;
+  Gate       *gate;
+  const char *campaign;
+  const char *tier;
+  const char *backer;
+  const char *key;
+  gint64      amount;
+  /* results */
+  gboolean    ok;
+  gboolean    replayed;
+  GError     *error;
+  char       *json;       /* the answer: created or replayed */
+  guint       settled;
+} Contender;
+
+static gpointer
+same_pledge_thread (gpointer data)
+{
+  Contender *t = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsStoreConn) conn = cs_store_connect (t->f->store, &error);
+  g_autoptr(CsPledge) p = NULL;
+  g_auto(CsReplay) replay = { 0 };
+
+  g_assert_no_error (error);
+  gate_pass (t->gate);
+  t->ok = try_pledge (conn, t->backer, t->campaign, t->amount, t->tier, t->key, NOW + 30, &p, &replay, &t->error);
+  if (t->ok && replay.replayed)
+    {
+      t->replayed = TRUE;
+      t->json = g_strndup (g_bytes_get_data (replay.body, NULL), g_bytes_get_size (replay.body));
+    }
+  else if (t->ok)
+    {
+      CsJsonWriter *w = cs_json_writer_new ();
+
+      cs_pledge_write_json (p, w);
+      t->json = cs_json_writer_free_to_string (w);
+    }
+  return NULL;
+}
+
+static gpointer
+settle_thread (gpointer data)
+{
+  Contender *t = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsStoreConn) conn = cs_store_connect (t->f->store, &error);
+  g_autoptr(GPtrArray) settled = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_no_error (error);
+  gate_pass (t->gate);
+  t->ok = cs_store_settle_due (conn, NOW + 3 * DAY, 10, settled, &t->error);
+  t->settled = settled->len;
+  return NULL;
+}
+
+static gpointer
+withdraw_thread (gpointer data)
+{
+  Contender *t = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CsStoreConn) conn = cs_store_connect (t->f->store, &error);
+  g_autofree char *wd = cs_id_new ("wd");
+  g_autofree char *job = cs_id_new ("job");
+  g_autofree char *key = g_uuid_string_random ();
+  g_autofree char *scope = g_strconcat ("POST /api/v1/campaigns/", t->campaign, "/withdrawals", NULL);
+  CsWithdrawalCreate in = { wd, t->campaign, t->backer, t->amount, NULL, job };
+  CsIdempotency idem = { t->backer, key, scope, "hash" };
+  g_autoptr(CsWithdrawal) w = NULL;
+  g_auto(CsReplay) replay = { 0 };
+
+  g_assert_no_error (error);
+  gate_pass (t->gate);
+  t->ok = cs_store_withdrawal_create (conn, &in, &idem, NOW + 4 * DAY, &w, &replay, &t->error);
+  return NULL;
+}
+
+static void
+race (Contender *contenders, guint n, GThreadFunc func)
+{
+  Gate gate = { .total = n };
+  GThread *threads[16];
+
+  g_assert_cmpuint (n, <=, G_N_ELEMENTS (threads));
+  g_mutex_init (&gate.mutex);
+  g_cond_init (&gate.cond);
+  for (guint i = 0; i < n; i++)
+    {
+      contenders[i].gate = &gate;
+      threads[i] = g_thread_new ("contender", func, &contenders[i]);
+    }
+  for (guint i = 0; i < n; i++)
+    g_thread_join (threads[i]);
+  g_mutex_clear (&gate.mutex);
+  g_cond_clear (&gate.cond);
+}
+
+static void
+contenders_clear (Contender *contenders, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_clear_error (&contenders[i].error);
+      g_clear_pointer (&contenders[i].json, g_free);
+    }
+}
+
+/* What two instances may do at the same moment: one request sent to both
+ * (a client retrying on another connection), the settlement job run by
+ * both, a creator's withdrawals racing for one balance. */
+static void
+test_races (Fixture *f, gconstpointer data)
+{
+  enum { N = 6 };
+  g_autofree char *bob = add_user (f->conn, "bob", CS_ROLE_BACKER);
+  g_autofree char *carol = add_user (f->conn, "carol", CS_ROLE_BACKER);
+  g_autofree char *tier = NULL;
+  g_autofree char *cmp = live_campaign (f, 5000, 3, 3, &tier);
+  g_autoptr(CsPledge) q = NULL;
+  Contender c[N];
+  guint created = 0, replayed = 0, settled = 0, withdrawn = 0;
+  const char *first_json = NULL;
+  CsBalance bal;
+
+  /* one pledge request, six times at once: one pledge, five replays of it */
+  for (guint i = 0; i < N; i++)
+    c[i] = (Contender) { .f = f, .campaign = cmp, .tier = tier, .backer = bob, .key = "same-key", .amount = 4000 };
+  race (c, N, same_pledge_thread);
+  for (guint i = 0; i < N; i++)
+    {
+      g_assert_no_error (c[i].error);
+      g_assert_true (c[i].ok);
+      if (c[i].replayed)
+        replayed++;
+      else
+        created++;
+      if (first_json == NULL)
+        first_json = c[i].json;
+      g_assert_cmpstr (c[i].json, ==, first_json);
+    }
+  g_assert_cmpuint (created, ==, 1);
+  g_assert_cmpuint (replayed, ==, N - 1);
+  g_assert_cmpint (tier_claimed (f, cmp), ==, 1);
+  g_assert_cmpint (jobs_waiting (f), ==, 1);
+  contenders_clear (c, N);
+  q = pledge (f, carol, cmp, 3000, NULL);
+  run_gateway (f, NOW + 100, -1);
+  assert_totals (f, cmp, 7000, 2);
+
+  /* the settlement job on two instances: settled once, captured once */
+  for (guint i = 0; i < 2; i++)
+    c[i] = (Contender) { .f = f };
+  race (c, 2, settle_thread);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_no_error (c[i].error);
+      g_assert_true (c[i].ok);
+      settled += c[i].settled;
+    }
+  g_assert_cmpuint (settled, ==, 1);
+  g_assert_cmpint (jobs_waiting (f), ==, 2);
+  g_assert_cmpuint (run_gateway (f, NOW + 3 * DAY + 1, CS_PAYMENT_JOB_CAPTURE), ==, 2);
+  assert_books (f);
+
+  /* all that is available, asked four times at once: paid out once */
+  bal = balance (f, cmp);
+  g_assert_cmpint (bal.available_amount, >, 0);
+  for (guint i = 0; i < 4; i++)
+    c[i] = (Contender) { .f = f, .campaign = cmp, .backer = f->creator, .amount = bal.available_amount };
+  race (c, 4, withdraw_thread);
+  for (guint i = 0; i < 4; i++)
+    {
+      if (c[i].ok)
+        {
+          g_assert_no_error (c[i].error);
+          withdrawn++;
+          continue;
+        }
+      g_assert_error (c[i].error, CS_ERROR, CS_ERROR_CONFLICT);
+      g_assert_nonnull (strstr (c[i].error->message, "at most $0.00"));
+    }
+  g_assert_cmpuint (withdrawn, ==, 1);
+  contenders_clear (c, 4);
+  bal = balance (f, cmp);
+  g_assert_cmpint (bal.available_amount, ==, 0);
+  assert_books (f);
+}
+
 /* ---- The books ---------------------------------------------------------------------------------- */
 
 static void
@@ -1673,6 +1885,7 @@ main (int argc, char **argv)
   ADD ("/store/money/lists", test_lists);
   ADD ("/store/money/settings", test_settings);
   ADD ("/store/money/idempotency-purge", test_idempotency_purge);
+  ADD ("/store/money/races", test_races);
   ADD ("/store/money/books/corruption", test_books_detect_corruption);
 #undef ADD
   return g_test_run ();

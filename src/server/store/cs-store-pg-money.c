@@ -998,6 +998,7 @@ idem_after_race (CsPgConn *c, const CsIdempotency *idem, CsReplay *replay, GErro
   r = pg_query (c, SQL_IDEM_GET, a, &local);
   if (r == NULL || PQntuples (r) == 0)
     return FALSE;
+  g_debug ("store: a request raced its repeat under the same Idempotency-Key: answered from the record");
   g_clear_error (error);
   idem_decide (idem, r, 0, 0, replay, error);
   return TRUE;
