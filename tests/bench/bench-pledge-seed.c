@@ -13,6 +13,7 @@
 #include "cs-store.h"
 #include "cs-auth-service.h"
 #include "cs-gateway.h"
+#include "bench-common.h"
 
 #define DAY (G_GINT64_CONSTANT (24) * 3600)
 
@@ -41,9 +42,6 @@ main (int argc, char **argv)
   g_autoptr(CsUser) creator = NULL;
   g_autoptr(CsCampaign) draft = cs_campaign_new ();
   g_autoptr(CsCampaign) live = NULL;
-  g_autoptr(CsKycCheck) check = cs_kyc_check_new ();
-  g_autoptr(CsKycCheck) stored = NULL;
-  g_autoptr(CsKycCheck) verified = NULL;
   g_autofree char *hash = NULL;
   CsRewardTier *tier;
   FILE *tokens;
@@ -65,18 +63,7 @@ main (int argc, char **argv)
   if (creator == NULL)
     goto failed;
 
-  check->id = cs_id_new ("kyc");
-  check->user_id = g_strdup (creator->id);
-  check->status = CS_KYC_PENDING;
-  check->full_name = g_strdup ("Bench Creator");
-  check->country = g_strdup ("NL");
-  check->document_type = g_strdup ("passport");
-  check->document_last4 = g_strdup ("0001");
-  check->created_at = check->updated_at = now;
-  stored = cs_store_kyc_submit (conn, check, now, &error);
-  if (stored != NULL)
-    verified = cs_store_kyc_decide (conn, stored->id, CS_KYC_VERIFIED, NULL, NULL, now, &error);
-  if (verified == NULL)
+  if (!bench_verify_identity (conn, creator->id, "Bench Creator", now, &error))
     goto failed;
 
   draft->id = cs_id_new ("cmp");

@@ -14,6 +14,7 @@
 
 #include "cs-store.h"
 #include "cs-auth-service.h"
+#include "bench-common.h"
 
 #define DAY (G_GINT64_CONSTANT (24) * 3600)
 
@@ -165,7 +166,7 @@ main (int argc, char **argv)
   if (hash == NULL)
     goto failed;
   creator_id = add_user (conn, "bench-creator", CS_ROLE_BACKER, hash, now, &error);
-  if (creator_id == NULL)
+  if (creator_id == NULL || !bench_verify_identity (conn, creator_id, "Bench Creator", now, &error))
     goto failed;
   moderator_id = add_user (conn, "bench-moderator", CS_ROLE_MODERATOR, hash, now, &error);
   if (moderator_id == NULL)
