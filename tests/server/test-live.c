@@ -851,6 +851,70 @@ test_pledge_publishes (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 1);
 }
 
+/* The URL is checked where it is configured, with a message that says how. */
+static void
+test_redis_url_checked (void)
+{
+  g_autoptr(CsServerConfig) config = cs_server_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  guint port = 0, db = 7;
+  static const char * const bad[] = {
+    "redis://127.0.0.1", "http://127.0.0.1:6379", "127.0.0.1:6379", "redis://:6379", "redis://host:0",
+    "redis://host:70000", "redis://host:port", "redis://user:secret@host:6379", "redis://:secret@host:x", "redis://host:6379/x",
+    "redis://host:6379/1/2", "redis://host:6379?db=1", "redis://host:6379#f", "rediss://host:6379", "",
+  };
+
+  g_assert_true (cs_redis_url_parse ("redis://127.0.0.1:6379", &host, &port, &db, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (host, ==, "127.0.0.1");
+  g_assert_cmpuint (port, ==, 6379);
+  g_assert_cmpuint (db, ==, 0);
+  g_clear_pointer (&host, g_free);
+  g_assert_true (cs_redis_url_parse ("redis://[::1]:6380/3", &host, &port, &db, NULL));
+  g_assert_cmpstr (host, ==, "::1");
+  g_assert_cmpuint (port, ==, 6380);
+  g_assert_cmpuint (db, ==, 3);
+  g_assert_true (cs_redis_url_parse ("redis://redis.internal:6379/", NULL, NULL, NULL, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      if (cs_redis_url_parse (bad[i], NULL, NULL, NULL, &error))
+        g_error ("“%s” was taken for a Redis URL", bad[i]);
+      g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "redis://"));
+      g_assert_null (strstr (error->message, "secret"));   /* no password in a message */
+      g_clear_error (&error);
+    }
+
+  /* --redis and the config file's key both check it */
+  g_assert_false (cs_server_config_set_redis (config, "redis://localhost", &error));
+  g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "no port"));
+  g_clear_error (&error);
+  g_assert_null (config->redis_url);
+  g_assert_true (cs_server_config_set_redis (config, "redis://localhost:6379/2", &error));
+  g_assert_cmpstr (config->redis_url, ==, "redis://localhost:6379/2");
+
+  dir = g_dir_make_tmp ("crowdspark-config-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "server.conf", NULL);
+  g_file_set_contents (path, "[server]\nredis = redis://10.0.0.5:6379/1\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (cs_server_config_load_file (config, path, &error));
+  g_assert_cmpstr (config->redis_url, ==, "redis://10.0.0.5:6379/1");
+  g_file_set_contents (path, "[server]\nredis = redis://10.0.0.5\n", -1, &error);
+  g_assert_false (cs_server_config_load_file (config, path, &error));
+  g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "redis"));
+  g_clear_error (&error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+#ifdef HAVE_REDIS
 /* ---- several instances: Redis ---------------------------------------------------------
  *
  * These need a Redis: CS_TEST_REDIS (CI, the -pg run), or a redis-server this
@@ -1097,69 +1161,6 @@ expect_marker (Client *c, const char *mark)
 }
 
 /* ---- the tests ---- */
-
-/* The URL is checked where it is configured, with a message that says how. */
-static void
-test_redis_url_checked (void)
-{
-  g_autoptr(CsServerConfig) config = cs_server_config_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *host = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *path = NULL;
-  guint port = 0, db = 7;
-  static const char * const bad[] = {
-    "redis://127.0.0.1", "http://127.0.0.1:6379", "127.0.0.1:6379", "redis://:6379", "redis://host:0",
-    "redis://host:70000", "redis://host:port", "redis://user:secret@host:6379", "redis://:secret@host:x", "redis://host:6379/x",
-    "redis://host:6379/1/2", "redis://host:6379?db=1", "redis://host:6379#f", "rediss://host:6379", "",
-  };
-
-  g_assert_true (cs_redis_url_parse ("redis://127.0.0.1:6379", &host, &port, &db, &error));
-  g_assert_no_error (error);
-  g_assert_cmpstr (host, ==, "127.0.0.1");
-  g_assert_cmpuint (port, ==, 6379);
-  g_assert_cmpuint (db, ==, 0);
-  g_clear_pointer (&host, g_free);
-  g_assert_true (cs_redis_url_parse ("redis://[::1]:6380/3", &host, &port, &db, NULL));
-  g_assert_cmpstr (host, ==, "::1");
-  g_assert_cmpuint (port, ==, 6380);
-  g_assert_cmpuint (db, ==, 3);
-  g_assert_true (cs_redis_url_parse ("redis://redis.internal:6379/", NULL, NULL, NULL, NULL));
-
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      if (cs_redis_url_parse (bad[i], NULL, NULL, NULL, &error))
-        g_error ("“%s” was taken for a Redis URL", bad[i]);
-      g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
-      g_assert_nonnull (strstr (error->message, "redis://"));
-      g_assert_null (strstr (error->message, "secret"));   /* no password in a message */
-      g_clear_error (&error);
-    }
-
-  /* --redis and the config file's key both check it */
-  g_assert_false (cs_server_config_set_redis (config, "redis://localhost", &error));
-  g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "no port"));
-  g_clear_error (&error);
-  g_assert_null (config->redis_url);
-  g_assert_true (cs_server_config_set_redis (config, "redis://localhost:6379/2", &error));
-  g_assert_cmpstr (config->redis_url, ==, "redis://localhost:6379/2");
-
-  dir = g_dir_make_tmp ("crowdspark-config-XXXXXX", &error);
-  g_assert_no_error (error);
-  path = g_build_filename (dir, "server.conf", NULL);
-  g_file_set_contents (path, "[server]\nredis = redis://10.0.0.5:6379/1\n", -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (cs_server_config_load_file (config, path, &error));
-  g_assert_cmpstr (config->redis_url, ==, "redis://10.0.0.5:6379/1");
-  g_file_set_contents (path, "[server]\nredis = redis://10.0.0.5\n", -1, &error);
-  g_assert_false (cs_server_config_load_file (config, path, &error));
-  g_assert_error (error, CS_ERROR, CS_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, "redis"));
-  g_clear_error (&error);
-  g_unlink (path);
-  g_rmdir (dir);
-}
 
 /* A publication on A reaches B's subscriber, and B's reaches A's; each
  * instance's own subscribers hear every event once, in the same order. */
@@ -1511,6 +1512,8 @@ fixture_set_up_redis (Fixture *f, gconstpointer data)
   wait_until (redis_linked, f->ts, "the Redis link");
 }
 
+#endif /* HAVE_REDIS */
+
 int
 main (int argc, char **argv)
 {
@@ -1534,6 +1537,7 @@ main (int argc, char **argv)
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);
 
   g_test_add_func ("/live/redis/url", test_redis_url_checked);
+#ifdef HAVE_REDIS
   g_test_add_func ("/live/redis/between-instances", test_redis_between_instances);
   g_test_add_func ("/live/redis/coalescing", test_redis_coalescing);
   g_test_add_func ("/live/redis/pledge-across-instances", test_redis_pledge);
@@ -1546,15 +1550,20 @@ main (int argc, char **argv)
   g_test_add ("/live/redis/auth", Fixture, NULL, fixture_set_up_redis, test_auth, fixture_tear_down);
   g_test_add ("/live/redis/slow-subscriber-dropped", Fixture, NULL, fixture_set_up_redis, test_slow_subscriber_dropped, fixture_tear_down);
   g_test_add ("/live/redis/pledge-publishes", Fixture, NULL, fixture_set_up_redis, test_pledge_publishes, fixture_tear_down);
+#endif
 
   /* The Redis tests need a Redis: CI provides one (CS_TEST_REDIS); otherwise
    * this program starts its own, and without redis-server it is skipped. */
+#ifdef HAVE_REDIS
   if (cs_test_redis_url () == NULL && !redis_server_installed ())
     {
       g_printerr ("SKIP: no Redis (CS_TEST_REDIS is unset and redis-server is not installed)\n");
       return 77;
     }
+#endif
   status = g_test_run ();
+#ifdef HAVE_REDIS
   g_clear_pointer (&shared_redis, own_redis_free);
+#endif
   return status;
 }
