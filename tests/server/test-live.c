@@ -1447,6 +1447,20 @@ test_redis_outage (void)
   pair_free (&p);
 }
 
+/* Whether the process is stopped (SIGSTOP takes effect after kill () returns). */
+static gboolean
+redis_stopped (gpointer data)
+{
+  OwnRedis *r = data;
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", g_subprocess_get_identifier (r->proc));
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+    return FALSE;
+  return end[1] == ' ' && (end[2] == 'T' || end[2] == 't');
+}
+
 /* A Redis that hangs (SIGSTOP) rather than dies: the links notice by their
  * timeouts, the instances' own subscribers still hear their events, and
  * everything comes back when it resumes. */
@@ -1476,6 +1490,7 @@ test_redis_hung (void)
   assert_crosses (p.a, on_a, on_b, "before");
 
   g_subprocess_send_signal (redis->proc, SIGSTOP);
+  wait_until (redis_stopped, redis, "redis-server to stop");
   /* The echo never comes: A's subscriber gets A's event anyway. */
   publish_marker (p.a, "cmp_r", "frozen-a");
   expect_marker (on_a, "frozen-a");
