@@ -1045,18 +1045,25 @@ own_redis_new (void)
   return r;
 }
 
-/* The Redis of this run: CS_TEST_REDIS, or one started for the whole program. */
+/* The Redis of this run: CS_TEST_REDIS, or one started for the whole
+ * program.  Other test programs may use the same Redis at the same time: a
+ * database number of our own gives this one a channel of its own. */
 static const char *
 test_redis_url (void)
 {
-  if (cs_test_redis_url () != NULL)
-    return cs_test_redis_url ();
-  if (shared_redis == NULL)
+  static char *url;
+  const char *base = cs_test_redis_url ();
+
+  if (url != NULL)
+    return url;
+  if (base == NULL)
     {
       shared_redis = own_redis_new ();
       own_redis_start (shared_redis);
+      base = shared_redis->url;
     }
-  return shared_redis->url;
+  url = g_strdup_printf ("%s/%d", base, 1 + (gint) ((guint) getpid () % 1000000) * 1000 + g_random_int_range (0, 1000));
+  return url;
 }
 
 /* cs_test_server_new () takes a tweak without data: these say what it sets. */
