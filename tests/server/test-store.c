@@ -1429,6 +1429,35 @@ test_search (Fixture *f, gconstpointer data)
   q.sort = CS_SORT_RELEVANCE;
   q.limit = 100;
   g_assert_cmpuint (list_count (f->conn, &q), ==, 8);
+
+  /* An edit is searched by its new words only; money changes keep the
+   * document (the title stays found after a pledge's totals update). */
+  {
+    g_autofree char *lantern_id = NULL;
+    CsCampaignInput patch = { 0 };
+    g_autoptr(CsCampaign) renamed = NULL;
+
+    q.q = "Paper lantern";
+    q.sort = CS_SORT_RELEVANCE;
+    q.limit = 10;
+    g_assert_true (cs_store_campaign_list (f->conn, &q, &page, &error));
+    g_assert_cmpuint (page.items->len, ==, 1);
+    lantern_id = g_strdup (((CsCampaign *) page.items->pdata[0])->id);
+    cs_campaign_page_clear (&page);
+    q.q = NULL;
+
+    patch.title = g_strdup ("Origami crane kit");
+    patch.fields = CS_CAMPAIGN_FIELD_TITLE;
+    renamed = cs_store_campaign_update (f->conn, lantern_id, &patch, CS_STATUS_BIT (CS_CAMPAIGN_LIVE),
+                                        NOW + 500, &error);
+    g_assert_no_error (error);
+    cs_campaign_input_clear (&patch);
+    SEARCH_COUNT ("origami", 1);
+    SEARCH_COUNT ("crane", 1);
+    SEARCH_COUNT ("paper", 0);
+    SEARCH_COUNT ("lantern", 1);          /* Garden lights' story still has it */
+    SEARCH_COUNT ("crafts", 1);           /* the category is unchanged */
+  }
 #undef SEARCH_COUNT
 }
 

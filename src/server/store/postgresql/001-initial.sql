@@ -147,13 +147,32 @@ CREATE TABLE campaigns (
   -- Sort keys, kept by the database itself:
   funded_bp        bigint  GENERATED ALWAYS AS (current_amount * 10000 / goal_amount) STORED,
   listed_at        bigint  GENERATED ALWAYS AS (coalesce (published_at, created_at)) STORED,
-  -- The search document: a title match weighs most (A), then the category
-  -- (B), then the story (C), like FTS5's bm25(10.0, 1.0, 3.0).
-  search           tsvector GENERATED ALWAYS AS (
-                     setweight (to_tsvector ('cs_search', cs_search_fold (title)), 'A') ||
-                     setweight (to_tsvector ('cs_search', cs_search_fold (category)), 'B') ||
-                     setweight (to_tsvector ('cs_search', cs_search_fold (description)), 'C')) STORED
+  -- The search document (campaigns_search_document below).
+  search           tsvector NOT NULL DEFAULT ''::tsvector
 );
+
+-- The search document: a title match weighs most (A), then the category
+-- (B), then the story (C), like FTS5's bm25(10.0, 1.0, 3.0).  Kept by a
+-- trigger that only runs when one of those three changes, not as a
+-- generated column: PostgreSQL recomputes a generated column on every
+-- UPDATE, and every pledge updates its campaign's totals.
+CREATE FUNCTION campaigns_search_document () RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.search := setweight (to_tsvector ('cs_search', cs_search_fold (NEW.title)), 'A') ||
+                setweight (to_tsvector ('cs_search', cs_search_fold (NEW.category)), 'B') ||
+                setweight (to_tsvector ('cs_search', cs_search_fold (NEW.description)), 'C');
+  RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER campaigns_search_on_insert BEFORE INSERT ON campaigns
+  FOR EACH ROW EXECUTE FUNCTION campaigns_search_document ();
+CREATE TRIGGER campaigns_search_on_update BEFORE UPDATE OF title, category, description ON campaigns
+  FOR EACH ROW
+  WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.category IS DISTINCT FROM NEW.category OR
+        OLD.description IS DISTINCT FROM NEW.description)
+  EXECUTE FUNCTION campaigns_search_document ();
 
 -- One index per list order (scanned backwards for the descending ones; the
 -- rowid tie-break is the last key) and per filter.
