@@ -746,10 +746,13 @@ loop_thread_main (gpointer data)
 
   g_main_context_push_thread_default (lt->context);
 
-  lt->conn = cs_store_connect (server->ctx.store, &error);
+  /* A loop's own connection serves the reads it runs inline; on
+   * PostgreSQL it runs none (cs_store_is_inline()). */
+  if (server->inline_reads)
+    lt->conn = cs_store_connect (server->ctx.store, &error);
   lt->cache = cs_response_cache_new (4096);
   lt->watches = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) conn_watch_free);
-  if (lt->conn != NULL && config->tls_cert != NULL)
+  if (error == NULL && config->tls_cert != NULL)
     {
       cert = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &error);
       options |= SOUP_SERVER_LISTEN_HTTPS;
