@@ -3,7 +3,10 @@
  * gateway events, settlement, the ledger, balances and withdrawals.  Each
  * operation behaves like its SQLite twin in cs-store-sqlite-money.c (same
  * results, errors, messages and orders); the ledger's accounts and the
- * counted pledges are described there and in cs-store-money.h.
+ * counted pledges are described there and in cs-store-money.h.  The rules
+ * both backends share (checks, the ledger transactions of a pledge, the
+ * gateway-event state machine) are in cs-store-money-logic.c, which calls
+ * this file's functions through the MoneyPrimitives table `primitives`.
  *
  * Concurrency (READ COMMITTED, several instances on one database).  SQLite
  * serialized every writer; here each transaction takes the row locks of
@@ -40,6 +43,7 @@
 #include <string.h>
 
 #include "cs-store-pg-private.h"
+#include "cs-store-money-logic.h"
 
 /* Where a payout goes when the creator names no destination. */
 #define DEFAULT_PAYOUT_METHOD "ba_sandbox_default"
@@ -390,71 +394,11 @@ static const char SQL_BOOKS_PAYOUTS[] =
 
 /* ---- Small helpers --------------------------------------------------------------- */
 
-static void
-set_str (char **field, const char *value)
-{
-  if (*field == value)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
-}
-
-static char *
-campaign_account (const char *campaign_id, const char *which)
-{
-  return g_strconcat ("campaign:", campaign_id, ":", which, NULL);
-}
-
-static guint
-clamp_limit (guint limit)
-{
-  if (limit == 0)
-    return CS_STORE_DEFAULT_LIMIT;
-  return MIN (limit, CS_STORE_MAX_LIMIT);
-}
-
 /* Rows a statement changed. */
 static gint64
 changes (const PGresult *r)
 {
   return g_ascii_strtoll (PQcmdTuples ((PGresult *) r), NULL, 10);
-}
-
-static gboolean
-conflict (GError **error, const char *slug, const char *format, ...) G_GNUC_PRINTF (3, 4);
-
-/* Sets CONFLICT with @slug as the problem type (NULL: the default). */
-static gboolean
-conflict (GError **error, const char *slug, const char *format, ...)
-{
-  g_autoptr(GError) local = NULL;
-  va_list args;
-
-  va_start (args, format);
-  local = g_error_new_valist (CS_ERROR, CS_ERROR_CONFLICT, format, args);
-  va_end (args);
-  if (slug != NULL)
-    cs_error_set_type_slug (local, slug);
-  g_propagate_error (error, g_steal_pointer (&local));
-  return FALSE;
-}
-
-static gboolean
-invalid_field (GError **error, const char *field, const char *message, const char *detail)
-{
-  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID, detail);
-
-  cs_error_add_field (local, field, message);
-  g_propagate_error (error, g_steal_pointer (&local));
-  return FALSE;
-}
-
-static gboolean
-internal (GError **error, const char *why)
-{
-  g_warning ("store: %s", why);
-  g_set_error_literal (error, CS_ERROR, CS_ERROR_INTERNAL, "Internal database error");
-  return FALSE;
 }
 
 /* Runs a statement that must change exactly one row.  Under the row's lock
@@ -470,7 +414,7 @@ exec_one_change (CsPgConn *c, const char *sql, PgArgs *args, const char *what, G
     {
       g_autofree char *why = g_strdup_printf ("%s changed under its lock", what);
 
-      return internal (error, why);
+      return money_internal (error, why);
     }
   return TRUE;
 }
@@ -547,27 +491,6 @@ text_array (GPtrArray *items)
 
 /* ---- Rows ------------------------------------------------------------------------- */
 
-/* A pledge as this file changes it: the public model plus the payment
- * state it does not show. */
-typedef struct {
-  CsPledge       *p;
-  char           *charge_id;
-  char           *pending_job_id;    /* the AUTHORIZE or CHARGE job whose answer we await */
-  char           *void_reason;
-  CsPledgeStatus  loaded;            /* the status read: the guard of row_save() */
-} Row;
-
-static void
-row_clear (Row *r)
-{
-  g_clear_pointer (&r->p, cs_pledge_free);
-  g_clear_pointer (&r->charge_id, g_free);
-  g_clear_pointer (&r->pending_job_id, g_free);
-  g_clear_pointer (&r->void_reason, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Row, row_clear)
-
 static CsPledge *
 pledge_from_row (const PGresult *r, int row, gboolean with_names)
 {
@@ -599,9 +522,9 @@ pledge_from_row (const PGresult *r, int row, gboolean with_names)
 }
 
 static void
-row_fill (Row *r, const PGresult *res, int row)
+row_fill (MoneyRow *r, const PGresult *res, int row)
 {
-  row_clear (r);
+  money_row_clear (r);
   r->p = pledge_from_row (res, row, FALSE);
   r->charge_id = pg_col_dup (res, row, PC_CHARGE);
   r->pending_job_id = pg_col_dup (res, row, PC_JOB);
@@ -611,7 +534,7 @@ row_fill (Row *r, const PGresult *res, int row)
 
 /* Loads and locks a pledge (its campaign is locked already). */
 static gboolean
-row_lock (CsPgConn *c, const char *pledge_id, Row *r, GError **error)
+row_lock (CsPgConn *c, const char *pledge_id, MoneyRow *r, GError **error)
 {
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) res = NULL;
@@ -631,8 +554,9 @@ row_lock (CsPgConn *c, const char *pledge_id, Row *r, GError **error)
 
 /* Writes @r back, if it is still in the status it was read in. */
 static gboolean
-row_save (CsPgConn *c, Row *r, gint64 now, GError **error)
+row_save (CsStoreConn *conn, MoneyRow *r, gint64 now, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
   CsPledge *p = r->p;
 
@@ -660,8 +584,9 @@ row_save (CsPgConn *c, Row *r, gint64 now, GError **error)
 
 /* The pledge as the API shows it (with names). */
 static CsPledge *
-pledge_view (CsPgConn *c, const char *pledge_id, GError **error)
+pledge_view (CsStoreConn *conn, const char *pledge_id, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
 
@@ -677,35 +602,12 @@ pledge_view (CsPgConn *c, const char *pledge_id, GError **error)
   return pledge_from_row (r, 0, TRUE);
 }
 
-/* What the money path needs of a campaign. */
-typedef struct {
-  char            *id;
-  CsCampaignStatus status;
-  gint64           goal_amount;
-  gint64           current_amount;
-  gint64           backer_count;
-  gint64           end_date;
-  char             currency[4];
-  char            *creator_id;
-  gboolean         has_fees;       /* the snapshot taken at settlement */
-  CsFeeSettings    fees;
-} Camp;
-
 static void
-camp_clear (Camp *k)
-{
-  g_clear_pointer (&k->id, g_free);
-  g_clear_pointer (&k->creator_id, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Camp, camp_clear)
-
-static void
-camp_fill (Camp *k, const PGresult *r, int row)
+camp_fill (MoneyCamp *k, const PGresult *r, int row)
 {
   const char *currency = pg_col_text (r, row, 5);
 
-  camp_clear (k);
+  money_camp_clear (k);
   if (!cs_campaign_status_from_string (pg_col_text (r, row, 0), &k->status))
     k->status = CS_CAMPAIGN_DRAFT;
   k->goal_amount = pg_col_int (r, row, 1);
@@ -725,7 +627,7 @@ camp_fill (Camp *k, const PGresult *r, int row)
  * transaction that changes a pledge.  NOT_FOUND "Pledge" if there is no
  * such pledge. */
 static gboolean
-camp_lock_of_pledge (CsPgConn *c, const char *pledge_id, Camp *k, GError **error)
+camp_lock_of_pledge (CsPgConn *c, const char *pledge_id, MoneyCamp *k, GError **error)
 {
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
@@ -762,9 +664,10 @@ progress_from_row (const PGresult *r, int row, const char *campaign_id, CsCampai
  * when only its tiers' claims changed (deltas 0).  Fills @progress.  The
  * caller holds the campaign's lock. */
 static gboolean
-campaign_changed (CsPgConn *c, const char *campaign_id, gint64 d_amount, gint64 d_backers,
+campaign_changed (CsStoreConn *conn, const char *campaign_id, gint64 d_amount, gint64 d_backers,
                   gint64 now, CsCampaignProgress *progress, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
 
@@ -788,9 +691,10 @@ campaign_changed (CsPgConn *c, const char *campaign_id, gint64 d_amount, gint64 
 /* ---- Tiers ---------------------------------------------------------------------------- */
 
 static gboolean
-tier_minimum (CsPgConn *c, const char *tier_id, const char *campaign_id, gint64 *minimum,
+tier_minimum (CsStoreConn *conn, const char *tier_id, const char *campaign_id, gint64 *minimum,
               GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
 
@@ -804,21 +708,22 @@ tier_minimum (CsPgConn *c, const char *tier_id, const char *campaign_id, gint64 
       *minimum = pg_col_int (r, 0, 0);
       return TRUE;
     }
-  return invalid_field (error, "reward_tier_id", "is not a reward of this campaign",
-                        "The reward does not exist.");
+  return money_invalid_field (error, "reward_tier_id", "is not a reward of this campaign",
+                              "The reward does not exist.");
 }
 
 static gboolean
 sold_out (GError **error)
 {
-  return conflict (error, "reward-sold-out",
-                   "This reward is sold out: choose another reward or pledge without one.");
+  return money_conflict (error, "reward-sold-out",
+                         "This reward is sold out: choose another reward or pledge without one.");
 }
 
 /* The claim itself decides a sold-out reward: a conditional UPDATE. */
 static gboolean
-tier_claim (CsPgConn *c, const char *tier_id, const char *campaign_id, gint64 now, GError **error)
+tier_claim (CsStoreConn *conn, const char *tier_id, const char *campaign_id, gint64 now, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
 
@@ -834,8 +739,9 @@ tier_claim (CsPgConn *c, const char *tier_id, const char *campaign_id, gint64 no
 }
 
 static gboolean
-tier_release (CsPgConn *c, const char *tier_id, gint64 now, GError **error)
+tier_release (CsStoreConn *conn, const char *tier_id, gint64 now, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = NULL;
   g_autoptr(PGresult) r = NULL;
 
@@ -853,71 +759,6 @@ tier_release (CsPgConn *c, const char *tier_id, gint64 now, GError **error)
   return TRUE;
 }
 
-/* ---- Rules ------------------------------------------------------------------------------ */
-
-/* At least the platform minimum and the reward's minimum (@tier_min, 0 if
- * none). */
-static gboolean
-check_amount_against (const char *currency, gint64 tier_min, gint64 amount, GError **error)
-{
-  gint64 minimum = cs_pledge_minimum_for_currency (currency);
-  g_autofree char *text = NULL;
-  g_autofree char *message = NULL;
-
-  if (amount > CS_MONEY_MAX_AMOUNT)
-    return invalid_field (error, "amount", "is too large", "The amount is too large.");
-  if (amount >= MAX (minimum, tier_min))
-    return TRUE;
-  text = cs_money_format (MAX (minimum, tier_min), currency);
-  message = g_strdup_printf ("must be at least %s%s", text, tier_min > minimum ? " for this reward" : "");
-  return invalid_field (error, "amount", message, "The amount is below the minimum pledge.");
-}
-
-static gboolean
-check_amount (CsPgConn *c, const char *campaign_id, const char *currency, const char *tier_id,
-              gint64 amount, GError **error)
-{
-  gint64 tier_min = 0;
-
-  if (tier_id != NULL && !tier_minimum (c, tier_id, campaign_id, &tier_min, error))
-    return FALSE;
-  return check_amount_against (currency, tier_min, amount, error);
-}
-
-static gboolean
-check_open_at (CsCampaignStatus status, gint64 end_date, gint64 now, const char *action, GError **error)
-{
-  if (status != CS_CAMPAIGN_LIVE)
-    return conflict (error, "campaign-not-live", "This campaign is %s: %s.",
-                     cs_store_status_label (status), action);
-  if (now >= end_date)
-    return conflict (error, "campaign-ended", "This campaign has ended: %s.", action);
-  return TRUE;
-}
-
-static gboolean
-check_open (const Camp *k, gint64 now, const char *action, GError **error)
-{
-  return check_open_at (k->status, k->end_date, now, action, error);
-}
-
-/* In its final 24 hours a campaign that reached its goal keeps it. */
-static gboolean
-check_final_window (const Camp *k, gint64 new_current, gint64 now, GError **error)
-{
-  g_autofree char *at = NULL;
-  g_autofree char *goal = NULL;
-
-  if (now < k->end_date - CS_FINAL_WINDOW_SECONDS || k->current_amount < k->goal_amount ||
-      new_current >= k->goal_amount)
-    return TRUE;
-  at = cs_money_format (new_current, k->currency);
-  goal = cs_money_format (k->goal_amount, k->currency);
-  return conflict (error, "final-day-goal",
-                   "In its last 24 hours a funded campaign cannot drop below its goal: this would "
-                   "leave it at %s of %s.", at, goal);
-}
-
 /* ---- Idempotency ------------------------------------------------------------------------ */
 
 /* Decides on a stored record (@hash, @status, @body at @row, @col…) of
@@ -927,8 +768,8 @@ idem_decide (const CsIdempotency *idem, const PGresult *r, int row, int col, CsR
              GError **error)
 {
   if (g_strcmp0 (pg_col_text (r, row, col), idem->request_hash) != 0)
-    return invalid_field (error, "Idempotency-Key", "was used with another request",
-                          "This Idempotency-Key was already used with another request: "
+    return money_invalid_field (error, "Idempotency-Key", "was used with another request",
+                                "This Idempotency-Key was already used with another request: "
                           "use a new key for a new request.");
   replay->replayed = TRUE;
   replay->status = (guint) pg_col_int (r, row, col + 1);
@@ -971,15 +812,6 @@ idem_save (CsPgConn *c, const CsIdempotency *idem, guint status, GBytes *body, g
   return exec_done (c, SQL_IDEM_PUT, a, error);
 }
 
-static gboolean
-idem_check_args (const CsIdempotency *idem, GError **error)
-{
-  if (idem == NULL || (idem->user_id != NULL && idem->key != NULL && idem->scope != NULL &&
-                       idem->request_hash != NULL))
-    return TRUE;
-  return invalid_field (error, "Idempotency-Key", "is required", "The Idempotency-Key is missing.");
-}
-
 /* After a transaction with @idem failed on a unique index: if a request
  * with the same key committed meanwhile (it won the race), its answer is
  * ours.  TRUE (@error replaced) when the record decided. */
@@ -1006,24 +838,13 @@ idem_after_race (CsPgConn *c, const CsIdempotency *idem, CsReplay *replay, GErro
 
 /* ---- Jobs --------------------------------------------------------------------------------- */
 
-static gboolean
-job_kind_from_text (const char *text, CsPaymentJobKind *out)
-{
-  for (int k = CS_PAYMENT_JOB_AUTHORIZE; k <= CS_PAYMENT_JOB_PAYOUT; k++)
-    if (g_strcmp0 (text, cs_payment_job_kind_to_string (k)) == 0)
-      {
-        *out = k;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 /* Queues a job toward the gateway, due now.  @job_id NULL: a new id. */
 static gboolean
-job_insert (CsPgConn *c, const char *job_id, CsPaymentJobKind kind, const char *pledge_id,
+job_insert (CsStoreConn *conn, const char *job_id, CsPaymentJobKind kind, const char *pledge_id,
             const char *withdrawal_id, const char *charge_id, const char *payment_method_id,
             gint64 amount, const char *currency, gint64 now, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autofree char *new_id = job_id == NULL ? cs_id_new ("job") : NULL;
   g_autoptr(PgArgs) a = pg_args_new ();
 
@@ -1040,8 +861,9 @@ job_insert (CsPgConn *c, const char *job_id, CsPaymentJobKind kind, const char *
 }
 
 static gboolean
-job_drop_unsent (CsPgConn *c, const char *job_id, GError **error)
+job_drop_unsent (CsStoreConn *conn, const char *job_id, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = NULL;
 
   if (job_id == NULL)
@@ -1053,46 +875,27 @@ job_drop_unsent (CsPgConn *c, const char *job_id, GError **error)
 
 /* ---- The ledger ----------------------------------------------------------------------------- */
 
-typedef struct {
-  const char *account;
-  gint64      amount;        /* debit > 0, credit < 0 */
-} Entry;
-
-typedef struct {
-  const char *kind;
-  const char *campaign_id;
-  const char *pledge_id;     /* one of these two */
-  const char *withdrawal_id;
-  gint64      amount;
-  const char *currency;
-  const char *gateway_ref;
-} Txn;
-
 /* Posts one money transaction with its entries (2 or 4); they must
  * balance.  Returns the new transaction's id. */
 static char *
-post_txn (CsPgConn *c, const Txn *txn, const Entry *entries, guint n_entries, gint64 now,
+post_txn (CsStoreConn *conn, const MoneyTxn *txn, const MoneyEntry *entries, guint n_entries, gint64 now,
           GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autofree char *id = NULL;
   g_autoptr(PgArgs) a = NULL;
-  gint64 sum = 0;
 
-  for (guint i = 0; i < n_entries; i++)
-    if (entries[i].amount == 0 || !cs_int64_add_checked (sum, entries[i].amount, &sum))
-      {
-        internal (error, "a ledger entry is zero or overflows");
-        return NULL;
-      }
-  if ((n_entries != 2 && n_entries != 4) || sum != 0 || txn->amount <= 0)
+  if (!money_txn_check (txn, entries, n_entries, error))
+    return NULL;
+  /* One statement per shape: SQL_POST_TXN2 and SQL_POST_TXN4. */
+  if (n_entries != 2 && n_entries != 4)
     {
-      g_autofree char *why = g_strdup_printf ("refusing an unbalanced %s transaction (sum %" G_GINT64_FORMAT ")",
-                                              txn->kind, sum);
+      g_autofree char *why = g_strdup_printf ("refusing a %s transaction of %u entries (2 or 4 can be posted)",
+                                              txn->kind, n_entries);
 
-      internal (error, why);
+      money_internal (error, why);
       return NULL;
     }
-
   id = cs_id_new ("txn");
   a = pg_args_new ();
   pg_arg_text (a, id);
@@ -1114,103 +917,12 @@ post_txn (CsPgConn *c, const Txn *txn, const Entry *entries, guint n_entries, gi
   return g_steal_pointer (&id);
 }
 
-/* Posts a transaction of pledge @r and makes it the pledge's newest. */
-static gboolean
-post_pledge_txn (CsPgConn *c, Row *r, const char *kind, gint64 amount, const char *gateway_ref,
-                 const Entry *entries, guint n_entries, gint64 now, GError **error)
-{
-  Txn txn = { kind, r->p->campaign_id, r->p->id, NULL, amount, r->p->currency, gateway_ref };
-  char *id = post_txn (c, &txn, entries, n_entries, now, error);
-
-  if (id == NULL)
-    return FALSE;
-  g_free (r->p->transaction_id);
-  r->p->transaction_id = id;
-  return TRUE;
-}
-
-/* authorization: D card_holds, C campaign:pledged */
-static gboolean
-ledger_hold (CsPgConn *c, Row *r, const char *gateway_ref, gint64 now, GError **error)
-{
-  g_autofree char *pledged = campaign_account (r->p->campaign_id, "pledged");
-  const Entry entries[] = { { "card_holds", r->p->amount }, { pledged, -r->p->amount } };
-
-  return post_pledge_txn (c, r, "authorization", r->p->amount, gateway_ref, entries,
-                          G_N_ELEMENTS (entries), now, error);
-}
-
-/* void (all of a hold) or release (part of it): D campaign:pledged, C card_holds */
-static gboolean
-ledger_release (CsPgConn *c, Row *r, const char *kind, gint64 amount, gint64 now, GError **error)
-{
-  g_autofree char *pledged = campaign_account (r->p->campaign_id, "pledged");
-  const Entry entries[] = { { pledged, amount }, { "card_holds", -amount } };
-
-  return post_pledge_txn (c, r, kind, amount, r->charge_id, entries, G_N_ELEMENTS (entries), now,
-                          error);
-}
-
-/* capture: (the hold released, if @held) D processor, C campaign:creator;
- * then the fees at @fees: D campaign:creator, C platform:fees and
- * processor:fees, one transaction each. */
-static gboolean
-ledger_capture (CsPgConn *c, Row *r, gboolean held, const CsFeeSettings *fees,
-                const char *gateway_ref, gint64 now, GError **error)
-{
-  g_autofree char *pledged = campaign_account (r->p->campaign_id, "pledged");
-  g_autofree char *creator = campaign_account (r->p->campaign_id, "creator");
-  gint64 amount = r->p->amount;
-  gint64 platform_fee = 0, processing_fee = 0;
-  const Entry entries[] = {
-    { "processor", amount }, { creator, -amount },
-    { pledged, amount }, { "card_holds", -amount },
-  };
-
-  if (!cs_fees_for_amount (fees, amount, &platform_fee, &processing_fee))
-    return internal (error, "the fees of a pledge overflow");
-  if (!post_pledge_txn (c, r, "capture", amount, gateway_ref, entries, held ? 4 : 2, now, error))
-    return FALSE;
-  if (platform_fee > 0)
-    {
-      const Entry fee[] = { { creator, platform_fee }, { "platform:fees", -platform_fee } };
-
-      if (!post_pledge_txn (c, r, "platform_fee", platform_fee, NULL, fee, 2, now, error))
-        return FALSE;
-    }
-  if (processing_fee > 0)
-    {
-      const Entry fee[] = { { creator, processing_fee }, { "processor:fees", -processing_fee } };
-
-      if (!post_pledge_txn (c, r, "processing_fee", processing_fee, NULL, fee, 2, now, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* An authorized pledge's hold is released: in the ledger, and at the
- * gateway by a VOID job for its charge. */
-static gboolean
-void_hold (CsPgConn *c, Row *r, const char *job_id, gint64 now, GError **error)
-{
-  if (!ledger_release (c, r, "void", r->p->amount, now, error))
-    return FALSE;
-  if (r->charge_id == NULL)
-    {
-      /* Only demo data is authorized without a charge. */
-      g_warning ("store: pledge %s was authorized without a charge: nothing to void at the gateway",
-                 r->p->id);
-      return TRUE;
-    }
-  return job_insert (c, job_id, CS_PAYMENT_JOB_VOID, r->p->id, NULL, r->charge_id, NULL,
-                     r->p->amount, r->p->currency, now, error);
-}
-
 /* The fee settings of now (the trust file's are one transaction of their
  * own; this reads them inside the caller's). */
 static gboolean
-fee_settings_read (CsPgConn *c, CsFeeSettings *out, GError **error)
+fee_settings_read (CsStoreConn *conn, CsFeeSettings *out, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
 
@@ -1235,6 +947,32 @@ fee_settings_read (CsPgConn *c, CsFeeSettings *out, GError **error)
     }
   return TRUE;
 }
+
+/* ---- What the shared money logic (cs-store-money-logic.c) calls ------------------------------ */
+
+/* The pledge and its campaign, to change the pledge: the campaign
+ * first, then the pledge (the lock order). */
+static gboolean
+pledge_lock (CsStoreConn *conn, const char *pledge_id, MoneyRow *r, MoneyCamp *k, GError **error)
+{
+  CsPgConn *c = (CsPgConn *) conn;
+
+  return camp_lock_of_pledge (c, pledge_id, k, error) && row_lock (c, pledge_id, r, error);
+}
+
+static const MoneyPrimitives primitives = {
+  .pledge_lock       = pledge_lock,
+  .row_save          = row_save,
+  .pledge_view       = pledge_view,
+  .campaign_changed  = campaign_changed,
+  .tier_minimum      = tier_minimum,
+  .tier_claim        = tier_claim,
+  .tier_release      = tier_release,
+  .job_insert        = job_insert,
+  .job_drop_unsent   = job_drop_unsent,
+  .post_txn          = post_txn,
+  .fee_settings_read = fee_settings_read,
+};
 
 /* ---- Pledges: create ------------------------------------------------------------------------- */
 
@@ -1261,8 +999,8 @@ active_pledge_conflict (CsPgConn *c, const CsPledgeCreate *in, GError **error)
   if (r == NULL || PQntuples (r) == 0)
     return FALSE;
   g_clear_error (error);
-  return conflict (error, "pledge-exists",
-                   "You already back this campaign with pledge %s: change it with "
+  return money_conflict (error, "pledge-exists",
+                         "You already back this campaign with pledge %s: change it with "
                    "PATCH /api/v1/pledges/%s.", pg_col_text (r, 0, 0), pg_col_text (r, 0, 0));
 }
 
@@ -1312,19 +1050,19 @@ pledge_create_txn (CsPgConn *c, const CsPledgeCreate *in, const CsIdempotency *i
   /* 2. The rules. */
   if (!cs_campaign_status_from_string (pg_col_text (r, 0, CR_STATUS), &status))
     status = CS_CAMPAIGN_DRAFT;
-  if (!check_open_at (status, pg_col_int (r, 0, CR_END), now, "it does not take pledges", error))
+  if (!money_check_open_at (status, pg_col_int (r, 0, CR_END), now, "it does not take pledges", error))
     return CREATE_FAILED;
   if (in->reward_tier_id != NULL)
     {
       if (pg_col_null (r, 0, CR_TIER))
         {
-          invalid_field (error, "reward_tier_id", "is not a reward of this campaign",
-                         "The reward does not exist.");
+          money_invalid_field (error, "reward_tier_id", "is not a reward of this campaign",
+                               "The reward does not exist.");
           return CREATE_FAILED;
         }
       tier_min = pg_col_int (r, 0, CR_TIER_MIN);
     }
-  if (!check_amount_against (pg_col_text (r, 0, CR_CURRENCY), tier_min, in->amount, error))
+  if (!money_check_amount_against (pg_col_text (r, 0, CR_CURRENCY), tier_min, in->amount, error))
     return CREATE_FAILED;
   if (pg_col_null (r, 0, CR_USER))
     {
@@ -1406,10 +1144,10 @@ pg_pledge_create (CsStoreConn *conn, const CsPledgeCreate *in, const CsIdempoten
   cs_replay_clear (replay);
   if (in->pledge_id == NULL || in->campaign_id == NULL || in->backer_id == NULL ||
       in->payment_method_id == NULL || in->job_id == NULL)
-    return invalid_field (error, "payment_method", "is required", "The pledge is incomplete.");
+    return money_invalid_field (error, "payment_method", "is required", "The pledge is incomplete.");
   if (in->amount <= 0)
-    return invalid_field (error, "amount", "must be positive", "The amount must be positive.");
-  if (!idem_check_args (idem, error))
+    return money_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
+  if (!money_idem_check_args (idem, error))
     return FALSE;
 
   if (!pg_txn_begin (c, TRUE, error))
@@ -1438,7 +1176,7 @@ pg_pledge_get (CsStoreConn *conn, const char *pledge_id, GError **error)
 {
   g_return_val_if_fail (pledge_id != NULL, NULL);
   /* One statement: one snapshot. */
-  return pledge_view ((CsPgConn *) conn, pledge_id, error);
+  return pledge_view (conn, pledge_id, error);
 }
 
 static gpointer
@@ -1467,7 +1205,7 @@ time_page (CsPgConn *c, const char *sql, const char *tag, const char *owner_id, 
       cs_store_set_cursor_error (error, "cursor");
       return NULL;
     }
-  limit = clamp_limit (limit);
+  limit = money_clamp_limit (limit);
   pg_arg_text (a, owner_id);
   pg_arg_int (a, after[0]);
   pg_arg_int (a, after[1]);
@@ -1512,7 +1250,7 @@ pg_pledge_list_for_campaign (CsStoreConn *conn, const char *campaign_id, const c
 /* Locks the pledge's campaign, then the pledge; another backer's pledge
  * does not exist for this one. */
 static gboolean
-pledge_of_backer (CsPgConn *c, const char *pledge_id, const char *backer_id, Camp *k, Row *r,
+pledge_of_backer (CsPgConn *c, const char *pledge_id, const char *backer_id, MoneyCamp *k, MoneyRow *r,
                   GError **error)
 {
   if (!camp_lock_of_pledge (c, pledge_id, k, error) || !row_lock (c, pledge_id, r, error))
@@ -1528,27 +1266,27 @@ pledge_of_backer (CsPgConn *c, const char *pledge_id, const char *backer_id, Cam
 /* A capture failed: the backer gives a new card; a CHARGE job authorizes
  * and captures the same amount at once. */
 static gboolean
-fix_payment (CsPgConn *c, Row *r, const CsPledgeChange *change, gint64 now, GError **error)
+fix_payment (CsPgConn *c, MoneyRow *r, const CsPledgeChange *change, gint64 now, GError **error)
 {
   if ((change->has_amount && change->amount != r->p->amount) ||
       (change->has_tier && g_strcmp0 (change->reward_tier_id, r->p->reward_tier_id) != 0))
-    return conflict (error, "payment-failed",
-                     "The payment of this pledge failed after the campaign ended: only its payment "
+    return money_conflict (error, "payment-failed",
+                           "The payment of this pledge failed after the campaign ended: only its payment "
                      "method can change now (send payment_method).");
   if (change->payment_method_id == NULL)
-    return conflict (error, "payment-failed",
-                     "The payment of this pledge failed: send a new payment_method to fix it.");
+    return money_conflict (error, "payment-failed",
+                           "The payment of this pledge failed: send a new payment_method to fix it.");
   if (now >= r->p->capture_retry_until)
-    return conflict (error, "payment-fix-expired", "The time to fix the payment of this pledge has passed.");
+    return money_conflict (error, "payment-fix-expired", "The time to fix the payment of this pledge has passed.");
   if (r->pending_job_id != NULL)
-    return conflict (error, "payment-in-progress",
-                     "A payment with a new card is already in progress for this pledge.");
+    return money_conflict (error, "payment-in-progress",
+                           "A payment with a new card is already in progress for this pledge.");
 
-  set_str (&r->p->payment_method_id, change->payment_method_id);
-  set_str (&r->pending_job_id, change->job_id);
-  return job_insert (c, change->job_id, CS_PAYMENT_JOB_CHARGE, r->p->id, NULL, NULL,
+  money_set_str (&r->p->payment_method_id, change->payment_method_id);
+  money_set_str (&r->pending_job_id, change->job_id);
+  return job_insert (&c->parent, change->job_id, CS_PAYMENT_JOB_CHARGE, r->p->id, NULL, NULL,
                      r->p->payment_method_id, r->p->amount, r->p->currency, now, error) &&
-         row_save (c, r, now, error);
+         row_save (&c->parent, r, now, error);
 }
 
 static CsPledge *
@@ -1556,8 +1294,8 @@ pledge_change_txn (CsPgConn *c, const char *pledge_id, const char *backer_id,
                    const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress,
                    GError **error)
 {
-  g_auto(Row) r = { 0 };
-  g_auto(Camp) k = { 0 };
+  g_auto(MoneyRow) r = { 0 };
+  g_auto(MoneyCamp) k = { 0 };
   g_autofree char *new_tier = NULL;
   gint64 new_amount, old_counted, new_counted;
   gboolean was_authorized, reauthorize, tier_changes;
@@ -1569,22 +1307,22 @@ pledge_change_txn (CsPgConn *c, const char *pledge_id, const char *backer_id,
     {
       if (!fix_payment (c, &r, change, now, error))
         return NULL;
-      return pledge_view (c, pledge_id, error);
+      return pledge_view (&c->parent, pledge_id, error);
     }
   if (r.p->status != CS_PLEDGE_PENDING && r.p->status != CS_PLEDGE_AUTHORIZED)
     {
-      conflict (error, "pledge-closed", "This pledge is %s: it can no longer be changed.",
-                cs_pledge_status_to_string (r.p->status));
+      money_conflict (error, "pledge-closed", "This pledge is %s: it can no longer be changed.",
+                      cs_pledge_status_to_string (r.p->status));
       return NULL;
     }
-  if (!check_open (&k, now, "its pledges can no longer be changed", error))
+  if (!money_check_open (&k, now, "its pledges can no longer be changed", error))
     return NULL;
 
   was_authorized = r.p->status == CS_PLEDGE_AUTHORIZED;
   new_amount = change->has_amount ? change->amount : r.p->amount;
   new_tier = g_strdup (change->has_tier ? change->reward_tier_id : r.p->reward_tier_id);
   tier_changes = g_strcmp0 (new_tier, r.p->reward_tier_id) != 0;
-  if (!check_amount (c, r.p->campaign_id, k.currency, new_tier, new_amount, error))
+  if (!money_check_amount (&primitives, &c->parent, r.p->campaign_id, k.currency, new_tier, new_amount, error))
     return NULL;
 
   /* A hold covers a lower amount; more money, or another card, needs a new
@@ -1596,52 +1334,52 @@ pledge_change_txn (CsPgConn *c, const char *pledge_id, const char *backer_id,
     reauthorize = new_amount != r.p->amount || change->payment_method_id != NULL;
   old_counted = was_authorized ? r.p->amount : 0;
   new_counted = was_authorized && !reauthorize ? new_amount : 0;
-  if (!check_final_window (&k, k.current_amount - old_counted + new_counted, now, error))
+  if (!money_check_final_window (&k, k.current_amount - old_counted + new_counted, now, error))
     return NULL;
 
   if (tier_changes &&
-      (!tier_release (c, r.p->reward_tier_id, now, error) ||
-       (new_tier != NULL && !tier_claim (c, new_tier, r.p->campaign_id, now, error))))
+      (!tier_release (&c->parent, r.p->reward_tier_id, now, error) ||
+       (new_tier != NULL && !tier_claim (&c->parent, new_tier, r.p->campaign_id, now, error))))
     return NULL;
 
   if (was_authorized && reauthorize)
     {
-      if (!void_hold (c, &r, NULL, now, error))
+      if (!money_void_hold (&primitives, &c->parent, &r, NULL, now, error))
         return NULL;
     }
   else if (was_authorized && new_amount < r.p->amount)
     {
-      if (!ledger_release (c, &r, "release", r.p->amount - new_amount, now, error))
+      if (!money_ledger_release (&primitives, &c->parent, &r, "release", r.p->amount - new_amount, now, error))
         return NULL;
     }
-  else if (reauthorize && !job_drop_unsent (c, r.pending_job_id, error))
+  else if (reauthorize && !job_drop_unsent (&c->parent, r.pending_job_id, error))
     return NULL;
 
   r.p->amount = new_amount;
-  set_str (&r.p->reward_tier_id, new_tier);
+  money_set_str (&r.p->reward_tier_id, new_tier);
   if (change->payment_method_id != NULL)
-    set_str (&r.p->payment_method_id, change->payment_method_id);
+    money_set_str (&r.p->payment_method_id, change->payment_method_id);
   if (reauthorize)
     {
       if (change->job_id == NULL || r.p->payment_method_id == NULL)
         {
-          invalid_field (error, "payment_method", "is required", "A payment method is required.");
+          money_invalid_field (error, "payment_method", "is required", "A payment method is required.");
           return NULL;
         }
       r.p->status = CS_PLEDGE_PENDING;
-      set_str (&r.charge_id, NULL);
-      set_str (&r.pending_job_id, change->job_id);
-      if (!job_insert (c, change->job_id, CS_PAYMENT_JOB_AUTHORIZE, r.p->id, NULL, NULL,
+      money_set_str (&r.charge_id, NULL);
+      money_set_str (&r.pending_job_id, change->job_id);
+      if (!job_insert (&c->parent, change->job_id, CS_PAYMENT_JOB_AUTHORIZE, r.p->id, NULL, NULL,
                        r.p->payment_method_id, new_amount, r.p->currency, now, error))
         return NULL;
     }
-  if (!row_save (c, &r, now, error))
+  if (!row_save (&c->parent, &r, now, error))
     return NULL;
   if ((new_counted != old_counted || tier_changes) &&
-      !campaign_changed (c, r.p->campaign_id, new_counted - old_counted,
+      !campaign_changed (&c->parent, r.p->campaign_id, new_counted - old_counted,
                          (new_counted > 0) - (old_counted > 0), now, progress, error))
     return NULL;
-  return pledge_view (c, pledge_id, error);
+  return pledge_view (&c->parent, pledge_id, error);
 }
 
 CsPledge *
@@ -1656,7 +1394,7 @@ pg_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *backer_i
   memset (progress, 0, sizeof *progress);
   if (change->has_amount && change->amount <= 0)
     {
-      invalid_field (error, "amount", "must be positive", "The amount must be positive.");
+      money_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
       return NULL;
     }
   if (!pg_txn_begin (c, TRUE, error))
@@ -1672,41 +1410,41 @@ static CsPledge *
 pledge_cancel_txn (CsPgConn *c, const char *pledge_id, const char *backer_id, const char *job_id,
                    gint64 now, CsCampaignProgress *progress, GError **error)
 {
-  g_auto(Row) r = { 0 };
-  g_auto(Camp) k = { 0 };
+  g_auto(MoneyRow) r = { 0 };
+  g_auto(MoneyCamp) k = { 0 };
   gint64 counted;
 
   if (!pledge_of_backer (c, pledge_id, backer_id, &k, &r, error))
     return NULL;
   if (r.p->status != CS_PLEDGE_PENDING && r.p->status != CS_PLEDGE_AUTHORIZED)
     {
-      conflict (error, "pledge-closed", "This pledge is %s: it can no longer be cancelled.",
-                cs_pledge_status_to_string (r.p->status));
+      money_conflict (error, "pledge-closed", "This pledge is %s: it can no longer be cancelled.",
+                      cs_pledge_status_to_string (r.p->status));
       return NULL;
     }
-  if (!check_open (&k, now, "its pledges can no longer be cancelled", error))
+  if (!money_check_open (&k, now, "its pledges can no longer be cancelled", error))
     return NULL;
   counted = r.p->status == CS_PLEDGE_AUTHORIZED ? r.p->amount : 0;
-  if (!check_final_window (&k, k.current_amount - counted, now, error) ||
-      !tier_release (c, r.p->reward_tier_id, now, error))
+  if (!money_check_final_window (&k, k.current_amount - counted, now, error) ||
+      !tier_release (&c->parent, r.p->reward_tier_id, now, error))
     return NULL;
   if (r.p->status == CS_PLEDGE_AUTHORIZED)
     {
-      if (!void_hold (c, &r, job_id, now, error))
+      if (!money_void_hold (&primitives, &c->parent, &r, job_id, now, error))
         return NULL;
     }
   /* A pending one: its authorization, if it comes, is voided then. */
-  else if (!job_drop_unsent (c, r.pending_job_id, error))
+  else if (!job_drop_unsent (&c->parent, r.pending_job_id, error))
     return NULL;
 
   r.p->status = CS_PLEDGE_CANCELLED;
-  set_str (&r.pending_job_id, NULL);
-  if (!row_save (c, &r, now, error))
+  money_set_str (&r.pending_job_id, NULL);
+  if (!row_save (&c->parent, &r, now, error))
     return NULL;
   if ((counted > 0 || r.p->reward_tier_id != NULL) &&
-      !campaign_changed (c, r.p->campaign_id, -counted, counted > 0 ? -1 : 0, now, progress, error))
+      !campaign_changed (&c->parent, r.p->campaign_id, -counted, counted > 0 ? -1 : 0, now, progress, error))
     return NULL;
-  return pledge_view (c, pledge_id, error);
+  return pledge_view (&c->parent, pledge_id, error);
 }
 
 CsPledge *
@@ -1756,7 +1494,7 @@ pg_payment_jobs_claim (CsStoreConn *conn, const char *worker, gint64 now, gint64
       const char *currency = pg_col_text (r, i, 7);
 
       job->id = pg_col_dup (r, i, 0);
-      if (!job_kind_from_text (pg_col_text (r, i, 1), &job->kind))
+      if (!money_job_kind_from_text (pg_col_text (r, i, 1), &job->kind))
         continue;   /* the schema's CHECK allows only known kinds */
       job->pledge_id = pg_col_dup (r, i, 2);
       job->withdrawal_id = pg_col_dup (r, i, 3);
@@ -1827,243 +1565,6 @@ pg_payment_jobs_count (CsStoreConn *conn, gint64 *count, GError **error)
 
 /* ---- Gateway events ----------------------------------------------------------------------------------- */
 
-/* Whether @r waits for the answer of the job that caused @event. */
-static gboolean
-awaits (const Row *r, const CsPaymentEvent *event)
-{
-  if (r->pending_job_id == NULL)
-    return FALSE;
-  return event->job_id == NULL || strcmp (event->job_id, r->pending_job_id) == 0;
-}
-
-static gboolean
-is_its_charge (const Row *r, const CsPaymentEvent *event)
-{
-  return r->charge_id != NULL && strcmp (r->charge_id, event->object_id) == 0;
-}
-
-/* An event that does not fit the pledge's state is acknowledged and left
- * for a person to look at. */
-static gboolean
-ignore_event (const CsPaymentEvent *event, const Row *r, const char *why)
-{
-  g_message ("payments: event %s (%s) for pledge %s (%s) ignored: %s", event->event_id,
-             cs_payment_event_type_to_string (event->type), r->p->id,
-             cs_pledge_status_to_string (r->p->status), why);
-  return TRUE;
-}
-
-static gboolean
-on_authorized (CsPgConn *c, Row *r, const Camp *k, const CsPaymentEvent *event, gint64 now,
-               CsCampaignProgress *progress, GError **error)
-{
-  CsPledge *p = r->p;
-
-  /* The same authorization again, under another event id. */
-  if (p->status != CS_PLEDGE_PENDING && is_its_charge (r, event))
-    return TRUE;
-
-  if (p->status == CS_PLEDGE_PENDING && awaits (r, event) && event->amount == p->amount)
-    {
-      set_str (&r->charge_id, event->object_id);
-      set_str (&r->pending_job_id, NULL);
-      g_clear_pointer (&p->failure_reason, g_free);
-      if (!ledger_hold (c, r, event->object_id, now, error))
-        return FALSE;
-
-      if (k->status == CS_CAMPAIGN_LIVE || k->status == CS_CAMPAIGN_SUCCESSFUL)
-        {
-          p->status = CS_PLEDGE_AUTHORIZED;
-          if (!row_save (c, r, now, error) ||
-              !campaign_changed (c, p->campaign_id, p->amount, 1, now, progress, error))
-            return FALSE;
-          /* Settled while we waited: collect it like the others. */
-          if (k->status == CS_CAMPAIGN_SUCCESSFUL)
-            return job_insert (c, NULL, CS_PAYMENT_JOB_CAPTURE, p->id, NULL, r->charge_id, NULL,
-                               p->amount, p->currency, now, error);
-          return TRUE;
-        }
-
-      /* The campaign failed or was stopped while we waited: release it at
-       * once; it was never counted. */
-      if (!void_hold (c, r, NULL, now, error) ||
-          !tier_release (c, p->reward_tier_id, now, error))
-        return FALSE;
-      p->status = CS_PLEDGE_VOIDED;
-      set_str (&r->void_reason, "late_authorization");
-      if (!row_save (c, r, now, error))
-        return FALSE;
-      return p->reward_tier_id == NULL || campaign_changed (c, p->campaign_id, 0, 0, now, NULL, error);
-    }
-
-  if (p->status == CS_PLEDGE_CAPTURE_FAILED && awaits (r, event))
-    {
-      /* The authorization of a CHARGE: its capture follows. */
-      set_str (&r->charge_id, event->object_id);
-      return row_save (c, r, now, error);
-    }
-
-  /* Nobody waits for this hold any more (cancelled, changed, declined
-   * since): release it at the gateway. */
-  g_message ("payments: pledge %s does not wait for charge %s: voiding it", p->id, event->object_id);
-  return job_insert (c, NULL, CS_PAYMENT_JOB_VOID, p->id, NULL, event->object_id, NULL,
-                     event->amount > 0 ? event->amount : p->amount, p->currency, now, error);
-}
-
-static gboolean
-on_authorization_failed (CsPgConn *c, Row *r, const CsPaymentEvent *event, gint64 now,
-                         GError **error)
-{
-  CsPledge *p = r->p;
-
-  if (!awaits (r, event) || (p->status != CS_PLEDGE_PENDING && p->status != CS_PLEDGE_CAPTURE_FAILED))
-    return ignore_event (event, r, "no authorization is awaited");
-  set_str (&p->failure_reason, event->failure_reason != NULL ? event->failure_reason
-                                                             : "The card was declined.");
-  set_str (&r->pending_job_id, NULL);
-  /* A failed CHARGE leaves the pledge to be fixed again, until its deadline. */
-  if (p->status == CS_PLEDGE_CAPTURE_FAILED)
-    return row_save (c, r, now, error);
-
-  p->status = CS_PLEDGE_FAILED;
-  if (!tier_release (c, p->reward_tier_id, now, error) || !row_save (c, r, now, error))
-    return FALSE;
-  return p->reward_tier_id == NULL || campaign_changed (c, p->campaign_id, 0, 0, now, NULL, error);
-}
-
-static gboolean
-on_captured (CsPgConn *c, Row *r, const Camp *k, const CsPaymentEvent *event, gint64 now,
-             GError **error)
-{
-  CsPledge *p = r->p;
-  CsFeeSettings fees = k->fees;
-  gboolean held;
-
-  if ((p->status == CS_PLEDGE_COLLECTED || p->status == CS_PLEDGE_REFUNDED) && is_its_charge (r, event))
-    return TRUE;   /* the same capture again */
-  if (!((p->status == CS_PLEDGE_AUTHORIZED && (is_its_charge (r, event) || awaits (r, event))) ||
-        (p->status == CS_PLEDGE_CAPTURE_FAILED && (awaits (r, event) || is_its_charge (r, event)))))
-    {
-      /* Money we did not ask for (a second charge): give it back. */
-      g_warning ("payments: unexpected capture %s of pledge %s (%s): refunding it", event->object_id,
-                 p->id, cs_pledge_status_to_string (p->status));
-      return event->amount <= 0 ||
-             job_insert (c, NULL, CS_PAYMENT_JOB_REFUND, p->id, NULL, event->object_id, NULL,
-                         event->amount, p->currency, now, error);
-    }
-  if (event->amount != p->amount)
-    return ignore_event (event, r, "the captured amount differs from the pledge");
-
-  if (!k->has_fees)
-    {
-      g_warning ("store: campaign %s has no fee snapshot: capturing at today's fees", p->campaign_id);
-      if (!fee_settings_read (c, &fees, error))
-        return FALSE;
-    }
-  /* After a failed capture the hold was released already. */
-  held = p->status == CS_PLEDGE_AUTHORIZED;
-  set_str (&r->charge_id, event->object_id);
-  if (!ledger_capture (c, r, held, &fees, event->object_id, now, error))
-    return FALSE;
-  p->status = CS_PLEDGE_COLLECTED;
-  p->capture_retry_until = 0;
-  g_clear_pointer (&p->failure_reason, g_free);
-  set_str (&r->pending_job_id, NULL);
-  return row_save (c, r, now, error);
-}
-
-static gboolean
-on_capture_failed (CsPgConn *c, Row *r, const CsPaymentEvent *event, gint64 now, GError **error)
-{
-  CsPledge *p = r->p;
-  const char *reason = event->failure_reason != NULL ? event->failure_reason
-                                                     : "The card could not be charged.";
-
-  if (p->status == CS_PLEDGE_AUTHORIZED && (is_its_charge (r, event) || awaits (r, event)))
-    {
-      /* The hold is gone; still counted: the backer has 7 days to fix it. */
-      if (!ledger_release (c, r, "void", p->amount, now, error))
-        return FALSE;
-      p->status = CS_PLEDGE_CAPTURE_FAILED;
-      p->capture_retry_until = now + CS_CAPTURE_RETRY_SECONDS;
-      set_str (&p->failure_reason, reason);
-      return row_save (c, r, now, error);
-    }
-  if (p->status == CS_PLEDGE_CAPTURE_FAILED && awaits (r, event))
-    {
-      set_str (&p->failure_reason, reason);
-      set_str (&r->pending_job_id, NULL);
-      return row_save (c, r, now, error);
-    }
-  return ignore_event (event, r, "no capture is awaited");
-}
-
-static gboolean
-on_refunded (CsPgConn *c, Row *r, const CsPaymentEvent *event, gint64 now, GError **error)
-{
-  CsPledge *p = r->p;
-  g_autofree char *creator = campaign_account (p->campaign_id, "creator");
-  const Entry entries[] = { { creator, p->amount }, { "processor", -p->amount } };
-
-  /* A refund the processor refused is reported with its reason. */
-  if (event->failure_reason != NULL)
-    return ignore_event (event, r, event->failure_reason);
-  if (p->status != CS_PLEDGE_COLLECTED || !is_its_charge (r, event))
-    return ignore_event (event, r, "the pledge is not collected with this charge");
-  if (event->amount != p->amount)
-    return ignore_event (event, r, "the refunded amount differs from the pledge");
-  if (!post_pledge_txn (c, r, "refund", p->amount, event->object_id, entries, G_N_ELEMENTS (entries),
-                        now, error))
-    return FALSE;
-  p->status = CS_PLEDGE_REFUNDED;
-  return row_save (c, r, now, error);
-}
-
-static gboolean
-pledge_event (CsPgConn *c, const CsPaymentEvent *event, gint64 now, CsCampaignProgress *progress,
-              GError **error)
-{
-  g_auto(Row) r = { 0 };
-  g_auto(Camp) k = { 0 };
-  g_autoptr(GError) local = NULL;
-
-  /* The campaign first, then the pledge. */
-  if (!camp_lock_of_pledge (c, event->reference, &k, &local) ||
-      !row_lock (c, event->reference, &r, &local))
-    {
-      if (!g_error_matches (local, CS_ERROR, CS_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      g_message ("payments: event %s refers to no pledge (%s): recorded and ignored", event->event_id,
-                 event->reference);
-      return TRUE;
-    }
-  if (g_strcmp0 (event->currency, r.p->currency) != 0)
-    return ignore_event (event, &r, "another currency");
-
-  switch (event->type)
-    {
-    case CS_PAYMENT_EVENT_AUTHORIZED:
-      return on_authorized (c, &r, &k, event, now, progress, error);
-    case CS_PAYMENT_EVENT_AUTHORIZATION_FAILED:
-      return on_authorization_failed (c, &r, event, now, error);
-    case CS_PAYMENT_EVENT_CAPTURED:
-      return on_captured (c, &r, &k, event, now, error);
-    case CS_PAYMENT_EVENT_CAPTURE_FAILED:
-      return on_capture_failed (c, &r, event, now, error);
-    case CS_PAYMENT_EVENT_REFUNDED:
-      return on_refunded (c, &r, event, now, error);
-    case CS_PAYMENT_EVENT_VOIDED:
-    case CS_PAYMENT_EVENT_PAYOUT_PAID:
-    case CS_PAYMENT_EVENT_PAYOUT_FAILED:
-    default:
-      /* A void confirms what the ledger recorded when it was asked for. */
-      return TRUE;
-    }
-}
-
 /* A withdrawal as this file changes it. */
 typedef struct {
   CsWithdrawal *w;
@@ -2133,10 +1634,10 @@ wrow_save (CsPgConn *c, WRow *r, CsWithdrawalStatus from, gint64 now, GError **e
 /* Posts a transaction of withdrawal @r and makes it its newest. */
 static gboolean
 post_withdrawal_txn (CsPgConn *c, WRow *r, const char *kind, const char *gateway_ref,
-                     const Entry *entries, guint n_entries, gint64 now, GError **error)
+                     const MoneyEntry *entries, guint n_entries, gint64 now, GError **error)
 {
-  Txn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
-  char *id = post_txn (c, &txn, entries, n_entries, now, error);
+  MoneyTxn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
+  char *id = post_txn (&c->parent, &txn, entries, n_entries, now, error);
 
   if (id == NULL)
     return FALSE;
@@ -2181,12 +1682,12 @@ withdrawal_event (CsPgConn *c, const CsPaymentEvent *event, gint64 now, GError *
     }
 
   amount = r.w->amount;
-  payouts = campaign_account (r.w->campaign_id, "payouts");
-  creator = campaign_account (r.w->campaign_id, "creator");
-  set_str (&r.payout_id, event->object_id);
+  payouts = money_campaign_account (r.w->campaign_id, "payouts");
+  creator = money_campaign_account (r.w->campaign_id, "creator");
+  money_set_str (&r.payout_id, event->object_id);
   if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID)
     {
-      const Entry entries[] = { { payouts, amount }, { "processor", -amount } };
+      const MoneyEntry entries[] = { { payouts, amount }, { "processor", -amount } };
 
       if (!post_withdrawal_txn (c, &r, "payout", event->object_id, entries, 2, now, error))
         return FALSE;
@@ -2195,13 +1696,13 @@ withdrawal_event (CsPgConn *c, const CsPaymentEvent *event, gint64 now, GError *
   else
     {
       /* The money is the creator's again. */
-      const Entry entries[] = { { payouts, amount }, { creator, -amount } };
+      const MoneyEntry entries[] = { { payouts, amount }, { creator, -amount } };
 
       if (!post_withdrawal_txn (c, &r, "payout_failed", event->object_id, entries, 2, now, error))
         return FALSE;
       r.w->status = CS_WITHDRAWAL_FAILED;
-      set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
-                                                                   : "The payout was refused.");
+      money_set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
+                                                                         : "The payout was refused.");
     }
   return wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error);
 }
@@ -2232,7 +1733,7 @@ event_apply_txn (CsPgConn *c, const CsPaymentEvent *event, gint64 now, gboolean 
   }
   if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID || event->type == CS_PAYMENT_EVENT_PAYOUT_FAILED)
     return withdrawal_event (c, event, now, error);
-  return pledge_event (c, event, now, progress, error);
+  return money_pledge_event (&primitives, &c->parent, event, now, progress, error);
 }
 
 gboolean
@@ -2339,7 +1840,7 @@ pg_money_void_campaign (CsPgConn *c, const char *campaign_id, gboolean suspended
   g_autoptr(GPtrArray) currencies = g_ptr_array_new ();
   g_autoptr(GPtrArray) charges = g_ptr_array_new ();
   g_autoptr(GPtrArray) tiers = g_ptr_array_new ();
-  g_autofree char *pledged = campaign_account (campaign_id, "pledged");
+  g_autofree char *pledged = money_campaign_account (campaign_id, "pledged");
   g_autofree char *txns_text = NULL, *pledges_text = NULL, *amounts_text = NULL;
   g_autofree char *currencies_text = NULL, *charges_text = NULL;
   gint64 d_amount = 0;
@@ -2364,7 +1865,7 @@ pg_money_void_campaign (CsPgConn *c, const char *campaign_id, gboolean suspended
       if (!pg_col_null (rows, i, PC_TIER))
         g_ptr_array_add (tiers, (gpointer) pg_col_text (rows, i, PC_TIER));
       if (pg_col_int (rows, i, PC_AMOUNT) <= 0)
-        return internal (error, "refusing an unbalanced void transaction");
+        return money_internal (error, "refusing an unbalanced void transaction");
       d_amount -= pg_col_int (rows, i, PC_AMOUNT);
     }
   txns_text = text_array (txns);
@@ -2422,10 +1923,10 @@ pg_money_void_campaign (CsPgConn *c, const char *campaign_id, gboolean suspended
     if (r == NULL)
       return FALSE;
     if (changes (r) != n)
-      return internal (error, "pledges changed under their lock");
+      return money_internal (error, "pledges changed under their lock");
   }
   if (suspended)
-    return campaign_changed (c, campaign_id, d_amount, -n, now, NULL, error);
+    return campaign_changed (&c->parent, campaign_id, d_amount, -n, now, NULL, error);
   return TRUE;
 }
 
@@ -2462,7 +1963,7 @@ settle_one_txn (CsPgConn *c, const char *campaign_id, gint64 now, CsCampaignProg
     if (PQntuples (r) == 0)
       return TRUE;
   }
-  if (!fee_settings_read (c, &fees, error))
+  if (!fee_settings_read (&c->parent, &fees, error))
     return FALSE;
   {
     g_autoptr(PgArgs) a = pg_args_new ();
@@ -2477,7 +1978,7 @@ settle_one_txn (CsPgConn *c, const char *campaign_id, gint64 now, CsCampaignProg
     if (r == NULL)
       return FALSE;
     if (PQntuples (r) == 0)
-      return internal (error, "a campaign changed under its settlement's lock");
+      return money_internal (error, "a campaign changed under its settlement's lock");
     progress_from_row (r, 0, campaign_id, progress);
   }
   *settled = TRUE;
@@ -2567,7 +2068,7 @@ expire_txn (CsPgConn *c, gint64 now, GPtrArray *out, GError **error)
   }
   for (int i = 0; i < n; i++)
     {
-      g_auto(Row) r = { 0 };
+      g_auto(MoneyRow) r = { 0 };
       CsCampaignProgress *progress;
 
       if (!row_lock (c, pg_col_text (found, i, 0), &r, error))
@@ -2576,11 +2077,11 @@ expire_txn (CsPgConn *c, gint64 now, GPtrArray *out, GError **error)
       if (r.p->status != CS_PLEDGE_CAPTURE_FAILED || r.p->capture_retry_until > now ||
           r.pending_job_id != NULL)
         continue;
-      if (!tier_release (c, r.p->reward_tier_id, now, error))
+      if (!tier_release (&c->parent, r.p->reward_tier_id, now, error))
         return FALSE;
       r.p->status = CS_PLEDGE_FAILED;
-      set_str (&r.p->failure_reason, "The payment failed and was not fixed within 7 days.");
-      if (!row_save (c, &r, now, error))
+      money_set_str (&r.p->failure_reason, "The payment failed and was not fixed within 7 days.");
+      if (!row_save (&c->parent, &r, now, error))
         return FALSE;
       progress = g_hash_table_lookup (touched, r.p->campaign_id);
       if (progress == NULL)
@@ -2588,7 +2089,7 @@ expire_txn (CsPgConn *c, gint64 now, GPtrArray *out, GError **error)
           progress = g_new0 (CsCampaignProgress, 1);
           g_hash_table_insert (touched, g_strdup (r.p->campaign_id), progress);
         }
-      if (!campaign_changed (c, r.p->campaign_id, -r.p->amount, -1, now, progress, error))
+      if (!campaign_changed (&c->parent, r.p->campaign_id, -r.p->amount, -1, now, progress, error))
         return FALSE;
     }
   g_hash_table_iter_init (&iter, touched);
@@ -2623,7 +2124,7 @@ static gboolean
 available_amount (CsPgConn *c, const char *campaign_id, const char *currency, gint64 *out,
                   GError **error)
 {
-  g_autofree char *creator = campaign_account (campaign_id, "creator");
+  g_autofree char *creator = money_campaign_account (campaign_id, "creator");
   g_autoptr(PgArgs) a = pg_args_new ();
   g_autoptr(PGresult) r = NULL;
 
@@ -2648,7 +2149,7 @@ pg_campaign_balance (CsStoreConn *conn, const char *campaign_id, CsBalance *out,
   g_return_val_if_fail (campaign_id != NULL && out != NULL, FALSE);
   memset (out, 0, sizeof *out);
   /* One statement: one snapshot. */
-  creator = campaign_account (campaign_id, "creator");
+  creator = money_campaign_account (campaign_id, "creator");
   a = pg_args_new ();
   pg_arg_text (a, campaign_id);
   pg_arg_text (a, creator);
@@ -2751,8 +2252,8 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
   if (replay->replayed)
     return TRUE;
   if (status != CS_CAMPAIGN_SUCCESSFUL)
-    return conflict (error, "campaign-not-successful",
-                     "Only the funds of a successful campaign can be withdrawn: this campaign is %s.",
+    return money_conflict (error, "campaign-not-successful",
+                           "Only the funds of a successful campaign can be withdrawn: this campaign is %s.",
                      cs_store_status_label (status));
   if (!available_amount (c, in->campaign_id, currency, &available, error))
     return FALSE;
@@ -2760,8 +2261,8 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
     {
       g_autofree char *text = cs_money_format (MAX (available, 0), currency);
 
-      return conflict (error, "insufficient-balance",
-                       "You can withdraw at most %s from this campaign now.", text);
+      return money_conflict (error, "insufficient-balance",
+                             "You can withdraw at most %s from this campaign now.", text);
     }
 
   {
@@ -2780,16 +2281,16 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
       return FALSE;
     wrow_fill (&r, res, 0);
   }
-  creator = campaign_account (in->campaign_id, "creator");
-  payouts = campaign_account (in->campaign_id, "payouts");
+  creator = money_campaign_account (in->campaign_id, "creator");
+  payouts = money_campaign_account (in->campaign_id, "payouts");
   {
-    const Entry entries[] = { { creator, in->amount }, { payouts, -in->amount } };
+    const MoneyEntry entries[] = { { creator, in->amount }, { payouts, -in->amount } };
 
     if (!post_withdrawal_txn (c, &r, "withdrawal", NULL, entries, 2, now, error) ||
         !wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error))
       return FALSE;
   }
-  if (!job_insert (c, in->job_id, CS_PAYMENT_JOB_PAYOUT, NULL, in->withdrawal_id, NULL, payout_method,
+  if (!job_insert (&c->parent, in->job_id, CS_PAYMENT_JOB_PAYOUT, NULL, in->withdrawal_id, NULL, payout_method,
                    in->amount, currency, now, error))
     return FALSE;
   r.w->updated_at = now;
@@ -2815,8 +2316,8 @@ pg_withdrawal_create (CsStoreConn *conn, const CsWithdrawalCreate *in, const CsI
   cs_replay_clear (replay);
   if (in->withdrawal_id == NULL || in->campaign_id == NULL || in->creator_id == NULL ||
       in->job_id == NULL)
-    return invalid_field (error, "amount", "is required", "The withdrawal is incomplete.");
-  if (!idem_check_args (idem, error))
+    return money_invalid_field (error, "amount", "is required", "The withdrawal is incomplete.");
+  if (!money_idem_check_args (idem, error))
     return FALSE;
   if (!pg_txn_begin (c, TRUE, error))
     return FALSE;
@@ -2996,9 +2497,9 @@ static void
 books_check_campaign (BookCampaign *b, GHashTable *accounts, GHashTable *currencies,
                       GPtrArray *violations)
 {
-  g_autofree char *pledged = campaign_account (b->id, "pledged");
-  g_autofree char *creator = campaign_account (b->id, "creator");
-  g_autofree char *payouts = campaign_account (b->id, "payouts");
+  g_autofree char *pledged = money_campaign_account (b->id, "pledged");
+  g_autofree char *creator = money_campaign_account (b->id, "creator");
+  g_autofree char *payouts = money_campaign_account (b->id, "payouts");
   gint64 held = -account_balance (accounts, pledged, b->currency);
   gint64 owed = -account_balance (accounts, creator, b->currency);
   gint64 in_flight = -account_balance (accounts, payouts, b->currency);

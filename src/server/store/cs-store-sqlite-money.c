@@ -20,12 +20,18 @@
  * Counted pledges (campaign current_amount and backer_count) are the
  * generated column pledges.counted; every change of it is applied to the
  * campaign's totals in the same transaction (campaign_changed()).
+ *
+ * The rules both backends share (checks, the ledger transactions of a
+ * pledge, the gateway-event state machine) are in cs-store-money-logic.c,
+ * which calls this file's functions through the MoneyPrimitives table
+ * `primitives`.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "cs-store-sqlite-private.h"
+#include "cs-store-money-logic.h"
 
 /* Where a payout goes when the creator names no destination. */
 #define DEFAULT_PAYOUT_METHOD "ba_sandbox_default"
@@ -230,72 +236,12 @@ static const char SQL_BOOKS_PAYOUTS[] =
 /* ---- Small helpers --------------------------------------------------------------- */
 
 static void
-set_str (char **field, const char *value)
-{
-  if (*field == value)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
-}
-
-static char *
-campaign_account (const char *campaign_id, const char *which)
-{
-  return g_strconcat ("campaign:", campaign_id, ":", which, NULL);
-}
-
-static void
 bind_opt_int (sqlite3_stmt *st, int i, gint64 value)
 {
   if (value != 0)
     sq_bind_int (st, i, value);
   else
     sqlite3_bind_null (st, i);
-}
-
-static guint
-clamp_limit (guint limit)
-{
-  if (limit == 0)
-    return CS_STORE_DEFAULT_LIMIT;
-  return MIN (limit, CS_STORE_MAX_LIMIT);
-}
-
-static gboolean
-conflict (GError **error, const char *slug, const char *format, ...) G_GNUC_PRINTF (3, 4);
-
-/* Sets CONFLICT with @slug as the problem type (NULL: the default). */
-static gboolean
-conflict (GError **error, const char *slug, const char *format, ...)
-{
-  g_autoptr(GError) local = NULL;
-  va_list args;
-
-  va_start (args, format);
-  local = g_error_new_valist (CS_ERROR, CS_ERROR_CONFLICT, format, args);
-  va_end (args);
-  if (slug != NULL)
-    cs_error_set_type_slug (local, slug);
-  g_propagate_error (error, g_steal_pointer (&local));
-  return FALSE;
-}
-
-static gboolean
-invalid_field (GError **error, const char *field, const char *message, const char *detail)
-{
-  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID, detail);
-
-  cs_error_add_field (local, field, message);
-  g_propagate_error (error, g_steal_pointer (&local));
-  return FALSE;
-}
-
-static gboolean
-internal (GError **error, const char *why)
-{
-  g_warning ("store: %s", why);
-  g_set_error_literal (error, CS_ERROR, CS_ERROR_INTERNAL, "Internal database error");
-  return FALSE;
 }
 
 /* Steps a statement that must change exactly one row.  Under the write lock
@@ -309,7 +255,7 @@ step_one_change (CsSqliteConn *c, sqlite3_stmt *st, const char *what, GError **e
     {
       g_autofree char *why = g_strdup_printf ("%s changed under a write lock", what);
 
-      return internal (error, why);
+      return money_internal (error, why);
     }
   return TRUE;
 }
@@ -333,27 +279,6 @@ collect_ids (CsSqliteConn *c, sqlite3_stmt *st, GError **error)
 }
 
 /* ---- Rows ------------------------------------------------------------------------- */
-
-/* A pledge as this file changes it: the public model plus the payment
- * state it does not show. */
-typedef struct {
-  CsPledge       *p;
-  char           *charge_id;
-  char           *pending_job_id;    /* the AUTHORIZE or CHARGE job whose answer we await */
-  char           *void_reason;
-  CsPledgeStatus  loaded;            /* the status read: the guard of row_save() */
-} Row;
-
-static void
-row_clear (Row *r)
-{
-  g_clear_pointer (&r->p, cs_pledge_free);
-  g_clear_pointer (&r->charge_id, g_free);
-  g_clear_pointer (&r->pending_job_id, g_free);
-  g_clear_pointer (&r->void_reason, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Row, row_clear)
 
 static CsPledge *
 pledge_from_row (sqlite3_stmt *st, gboolean with_names)
@@ -386,7 +311,7 @@ pledge_from_row (sqlite3_stmt *st, gboolean with_names)
 }
 
 static gboolean
-row_load (CsSqliteConn *c, const char *pledge_id, Row *r, GError **error)
+row_load (CsSqliteConn *c, const char *pledge_id, MoneyRow *r, GError **error)
 {
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_PLEDGE_ROW, error);
 
@@ -395,7 +320,7 @@ row_load (CsSqliteConn *c, const char *pledge_id, Row *r, GError **error)
   sq_bind_text (st, 1, pledge_id);
   if (!sq_step_found (c, st, "Pledge", error))
     return FALSE;
-  row_clear (r);
+  money_row_clear (r);
   r->p = pledge_from_row (st, FALSE);
   r->charge_id = sq_col_dup (st, PC_CHARGE);
   r->pending_job_id = sq_col_dup (st, PC_JOB);
@@ -406,8 +331,9 @@ row_load (CsSqliteConn *c, const char *pledge_id, Row *r, GError **error)
 
 /* Writes @r back, if it is still in the status it was read in. */
 static gboolean
-row_save (CsSqliteConn *c, Row *r, gint64 now, GError **error)
+row_save (CsStoreConn *conn, MoneyRow *r, gint64 now, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_PLEDGE_SAVE, error);
   CsPledge *p = r->p;
 
@@ -437,8 +363,9 @@ row_save (CsSqliteConn *c, Row *r, gint64 now, GError **error)
 
 /* The pledge as the API shows it (with names). */
 static CsPledge *
-pledge_view (CsSqliteConn *c, const char *pledge_id, GError **error)
+pledge_view (CsStoreConn *conn, const char *pledge_id, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_PLEDGE_VIEW, error);
 
   if (st == NULL)
@@ -449,29 +376,8 @@ pledge_view (CsSqliteConn *c, const char *pledge_id, GError **error)
   return pledge_from_row (st, TRUE);
 }
 
-/* What the money path needs of a campaign. */
-typedef struct {
-  CsCampaignStatus status;
-  gint64           goal_amount;
-  gint64           current_amount;
-  gint64           backer_count;
-  gint64           end_date;
-  char             currency[4];
-  char            *creator_id;
-  gboolean         has_fees;       /* the snapshot taken at settlement */
-  CsFeeSettings    fees;
-} Camp;
-
-static void
-camp_clear (Camp *k)
-{
-  g_clear_pointer (&k->creator_id, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Camp, camp_clear)
-
 static gboolean
-camp_load (CsSqliteConn *c, const char *campaign_id, Camp *k, GError **error)
+camp_load (CsSqliteConn *c, const char *campaign_id, MoneyCamp *k, GError **error)
 {
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_CAMPAIGN_MONEY, error);
   const char *currency;
@@ -481,6 +387,7 @@ camp_load (CsSqliteConn *c, const char *campaign_id, Camp *k, GError **error)
   sq_bind_text (st, 1, campaign_id);
   if (!sq_step_found (c, st, "Campaign", error))
     return FALSE;
+  money_set_str (&k->id, campaign_id);
   if (!cs_campaign_status_from_string (sq_col_text (st, 0), &k->status))
     k->status = CS_CAMPAIGN_DRAFT;
   k->goal_amount = sq_col_int (st, 1);
@@ -489,7 +396,7 @@ camp_load (CsSqliteConn *c, const char *campaign_id, Camp *k, GError **error)
   k->end_date = sq_col_int (st, 4);
   currency = sq_col_text (st, 5);
   g_strlcpy (k->currency, currency != NULL ? currency : "", sizeof k->currency);
-  set_str (&k->creator_id, sq_col_text (st, 6));
+  money_set_str (&k->creator_id, sq_col_text (st, 6));
   k->has_fees = sqlite3_column_type (st, 7) != SQLITE_NULL;
   k->fees.platform_bps = sq_col_int (st, 7);
   k->fees.processing_bps = sq_col_int (st, 8);
@@ -515,9 +422,10 @@ progress_from_row (sqlite3_stmt *st, const char *campaign_id, CsCampaignProgress
  * marks it changed (change_seq, updated_at) for caches and /sync; also
  * when only its tiers' claims changed (deltas 0).  Fills @progress. */
 static gboolean
-campaign_changed (CsSqliteConn *c, const char *campaign_id, gint64 d_amount, gint64 d_backers,
+campaign_changed (CsStoreConn *conn, const char *campaign_id, gint64 d_amount, gint64 d_backers,
                   gint64 now, CsCampaignProgress *progress, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = NULL;
   gint64 seq;
 
@@ -541,9 +449,10 @@ campaign_changed (CsSqliteConn *c, const char *campaign_id, gint64 d_amount, gin
 /* ---- Tiers ---------------------------------------------------------------------------- */
 
 static gboolean
-tier_minimum (CsSqliteConn *c, const char *tier_id, const char *campaign_id, gint64 *minimum,
+tier_minimum (CsStoreConn *conn, const char *tier_id, const char *campaign_id, gint64 *minimum,
               GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_TIER_MINIMUM, error);
   int rc;
 
@@ -559,15 +468,16 @@ tier_minimum (CsSqliteConn *c, const char *tier_id, const char *campaign_id, gin
     }
   if (rc != SQLITE_DONE)
     return sq_db_fail (c, rc, error);
-  return invalid_field (error, "reward_tier_id", "is not a reward of this campaign",
-                        "The reward does not exist.");
+  return money_invalid_field (error, "reward_tier_id", "is not a reward of this campaign",
+                              "The reward does not exist.");
 }
 
 /* The claim itself decides a sold-out reward: a conditional UPDATE. */
 static gboolean
-tier_claim (CsSqliteConn *c, const char *tier_id, const char *campaign_id, gint64 now,
+tier_claim (CsStoreConn *conn, const char *tier_id, const char *campaign_id, gint64 now,
             GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_TIER_CLAIM, error);
 
   if (st == NULL)
@@ -578,14 +488,15 @@ tier_claim (CsSqliteConn *c, const char *tier_id, const char *campaign_id, gint6
   if (!sq_step_done (c, st, error))
     return FALSE;
   if (sqlite3_changes (c->db) == 0)
-    return conflict (error, "reward-sold-out",
-                     "This reward is sold out: choose another reward or pledge without one.");
+    return money_conflict (error, "reward-sold-out",
+                           "This reward is sold out: choose another reward or pledge without one.");
   return TRUE;
 }
 
 static gboolean
-tier_release (CsSqliteConn *c, const char *tier_id, gint64 now, GError **error)
+tier_release (CsStoreConn *conn, const char *tier_id, gint64 now, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = NULL;
 
   if (tier_id == NULL)
@@ -601,57 +512,6 @@ tier_release (CsSqliteConn *c, const char *tier_id, gint64 now, GError **error)
   if (sqlite3_changes (c->db) == 0)
     g_warning ("store: reward %s had no claim to release", tier_id);
   return TRUE;
-}
-
-/* ---- Rules ------------------------------------------------------------------------------ */
-
-/* At least the platform minimum and the reward's minimum. */
-static gboolean
-check_amount (CsSqliteConn *c, const char *campaign_id, const char *currency, const char *tier_id,
-              gint64 amount, GError **error)
-{
-  gint64 minimum = cs_pledge_minimum_for_currency (currency);
-  gint64 tier_min = 0;
-  g_autofree char *text = NULL;
-  g_autofree char *message = NULL;
-
-  if (tier_id != NULL && !tier_minimum (c, tier_id, campaign_id, &tier_min, error))
-    return FALSE;
-  if (amount > CS_MONEY_MAX_AMOUNT)
-    return invalid_field (error, "amount", "is too large", "The amount is too large.");
-  if (amount >= MAX (minimum, tier_min))
-    return TRUE;
-  text = cs_money_format (MAX (minimum, tier_min), currency);
-  message = g_strdup_printf ("must be at least %s%s", text, tier_min > minimum ? " for this reward" : "");
-  return invalid_field (error, "amount", message, "The amount is below the minimum pledge.");
-}
-
-static gboolean
-check_open (const Camp *k, gint64 now, const char *action, GError **error)
-{
-  if (k->status != CS_CAMPAIGN_LIVE)
-    return conflict (error, "campaign-not-live", "This campaign is %s: %s.",
-                     cs_store_status_label (k->status), action);
-  if (now >= k->end_date)
-    return conflict (error, "campaign-ended", "This campaign has ended: %s.", action);
-  return TRUE;
-}
-
-/* In its final 24 hours a campaign that reached its goal keeps it. */
-static gboolean
-check_final_window (const Camp *k, gint64 new_current, gint64 now, GError **error)
-{
-  g_autofree char *at = NULL;
-  g_autofree char *goal = NULL;
-
-  if (now < k->end_date - CS_FINAL_WINDOW_SECONDS || k->current_amount < k->goal_amount ||
-      new_current >= k->goal_amount)
-    return TRUE;
-  at = cs_money_format (new_current, k->currency);
-  goal = cs_money_format (k->goal_amount, k->currency);
-  return conflict (error, "final-day-goal",
-                   "In its last 24 hours a funded campaign cannot drop below its goal: this would "
-                   "leave it at %s of %s.", at, goal);
 }
 
 /* ---- Idempotency ------------------------------------------------------------------------ */
@@ -674,8 +534,8 @@ idem_find (CsSqliteConn *c, const CsIdempotency *idem, CsReplay *replay, GError 
   if (rc != SQLITE_ROW)
     return sq_db_fail (c, rc, error);
   if (g_strcmp0 (sq_col_text (st, 0), idem->request_hash) != 0)
-    return invalid_field (error, "Idempotency-Key", "was used with another request",
-                          "This Idempotency-Key was already used with another request: "
+    return money_invalid_field (error, "Idempotency-Key", "was used with another request",
+                                "This Idempotency-Key was already used with another request: "
                           "use a new key for a new request.");
   replay->replayed = TRUE;
   replay->status = (guint) sq_col_int (st, 1);
@@ -703,15 +563,6 @@ idem_save (CsSqliteConn *c, const CsIdempotency *idem, guint status, GBytes *bod
   return sq_step_done (c, st, error);
 }
 
-static gboolean
-idem_check_args (const CsIdempotency *idem, GError **error)
-{
-  if (idem == NULL || (idem->user_id != NULL && idem->key != NULL && idem->scope != NULL &&
-                       idem->request_hash != NULL))
-    return TRUE;
-  return invalid_field (error, "Idempotency-Key", "is required", "The Idempotency-Key is missing.");
-}
-
 /* ---- Jobs --------------------------------------------------------------------------------- */
 
 static const char *
@@ -720,24 +571,13 @@ job_kind_text (CsPaymentJobKind kind)
   return cs_payment_job_kind_to_string (kind);
 }
 
-static gboolean
-job_kind_from_text (const char *text, CsPaymentJobKind *out)
-{
-  for (int k = CS_PAYMENT_JOB_AUTHORIZE; k <= CS_PAYMENT_JOB_PAYOUT; k++)
-    if (g_strcmp0 (text, cs_payment_job_kind_to_string (k)) == 0)
-      {
-        *out = k;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 /* Queues a job toward the gateway, due now.  @job_id NULL: a new id. */
 static gboolean
-job_insert (CsSqliteConn *c, const char *job_id, CsPaymentJobKind kind, const char *pledge_id,
+job_insert (CsStoreConn *conn, const char *job_id, CsPaymentJobKind kind, const char *pledge_id,
             const char *withdrawal_id, const char *charge_id, const char *payment_method_id,
             gint64 amount, const char *currency, gint64 now, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autofree char *new_id = job_id == NULL ? cs_id_new ("job") : NULL;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_JOB_INSERT, error);
 
@@ -756,8 +596,9 @@ job_insert (CsSqliteConn *c, const char *job_id, CsPaymentJobKind kind, const ch
 }
 
 static gboolean
-job_drop_unsent (CsSqliteConn *c, const char *job_id, GError **error)
+job_drop_unsent (CsStoreConn *conn, const char *job_id, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = NULL;
 
   if (job_id == NULL)
@@ -771,45 +612,17 @@ job_drop_unsent (CsSqliteConn *c, const char *job_id, GError **error)
 
 /* ---- The ledger ----------------------------------------------------------------------------- */
 
-typedef struct {
-  const char *account;
-  gint64      amount;        /* debit > 0, credit < 0 */
-} Entry;
-
-typedef struct {
-  const char *kind;
-  const char *campaign_id;
-  const char *pledge_id;     /* one of these two */
-  const char *withdrawal_id;
-  gint64      amount;
-  const char *currency;
-  const char *gateway_ref;
-} Txn;
-
 /* Posts one money transaction with its entries; they must balance.
  * Returns the new transaction's id. */
 static char *
-post_txn (CsSqliteConn *c, const Txn *txn, const Entry *entries, guint n_entries, gint64 now,
+post_txn (CsStoreConn *conn, const MoneyTxn *txn, const MoneyEntry *entries, guint n_entries, gint64 now,
           GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autofree char *id = NULL;
-  gint64 sum = 0;
 
-  for (guint i = 0; i < n_entries; i++)
-    if (entries[i].amount == 0 || !cs_int64_add_checked (sum, entries[i].amount, &sum))
-      {
-        internal (error, "a ledger entry is zero or overflows");
-        return NULL;
-      }
-  if (n_entries < 2 || sum != 0 || txn->amount <= 0)
-    {
-      g_autofree char *why = g_strdup_printf ("refusing an unbalanced %s transaction (sum %" G_GINT64_FORMAT ")",
-                                              txn->kind, sum);
-
-      internal (error, why);
-      return NULL;
-    }
-
+  if (!money_txn_check (txn, entries, n_entries, error))
+    return NULL;
   id = cs_id_new ("txn");
   {
     g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_TXN_INSERT, error);
@@ -844,100 +657,34 @@ post_txn (CsSqliteConn *c, const Txn *txn, const Entry *entries, guint n_entries
   return g_steal_pointer (&id);
 }
 
-/* Posts a transaction of pledge @r and makes it the pledge's newest. */
 static gboolean
-post_pledge_txn (CsSqliteConn *c, Row *r, const char *kind, gint64 amount, const char *gateway_ref,
-                 const Entry *entries, guint n_entries, gint64 now, GError **error)
-{
-  Txn txn = { kind, r->p->campaign_id, r->p->id, NULL, amount, r->p->currency, gateway_ref };
-  char *id = post_txn (c, &txn, entries, n_entries, now, error);
+fee_settings_read (CsStoreConn *conn, CsFeeSettings *out, GError **error);
 
-  if (id == NULL)
-    return FALSE;
-  g_free (r->p->transaction_id);
-  r->p->transaction_id = id;
-  return TRUE;
+/* ---- What the shared money logic (cs-store-money-logic.c) calls ------------------------------ */
+
+/* The pledge and its campaign, to change the pledge: the pledge first (a
+ * write transaction of SQLite locks the whole database). */
+static gboolean
+pledge_lock (CsStoreConn *conn, const char *pledge_id, MoneyRow *r, MoneyCamp *k, GError **error)
+{
+  CsSqliteConn *c = (CsSqliteConn *) conn;
+
+  return row_load (c, pledge_id, r, error) && camp_load (c, r->p->campaign_id, k, error);
 }
 
-/* authorization: D card_holds, C campaign:pledged */
-static gboolean
-ledger_hold (CsSqliteConn *c, Row *r, const char *gateway_ref, gint64 now, GError **error)
-{
-  g_autofree char *pledged = campaign_account (r->p->campaign_id, "pledged");
-  const Entry entries[] = { { "card_holds", r->p->amount }, { pledged, -r->p->amount } };
-
-  return post_pledge_txn (c, r, "authorization", r->p->amount, gateway_ref, entries,
-                          G_N_ELEMENTS (entries), now, error);
-}
-
-/* void (all of a hold) or release (part of it): D campaign:pledged, C card_holds */
-static gboolean
-ledger_release (CsSqliteConn *c, Row *r, const char *kind, gint64 amount, gint64 now, GError **error)
-{
-  g_autofree char *pledged = campaign_account (r->p->campaign_id, "pledged");
-  const Entry entries[] = { { pledged, amount }, { "card_holds", -amount } };
-
-  return post_pledge_txn (c, r, kind, amount, r->charge_id, entries, G_N_ELEMENTS (entries), now,
-                          error);
-}
-
-/* capture: (the hold released, if @held) D processor, C campaign:creator;
- * then the fees at @fees: D campaign:creator, C platform:fees and
- * processor:fees, one transaction each. */
-static gboolean
-ledger_capture (CsSqliteConn *c, Row *r, gboolean held, const CsFeeSettings *fees,
-                const char *gateway_ref, gint64 now, GError **error)
-{
-  g_autofree char *pledged = campaign_account (r->p->campaign_id, "pledged");
-  g_autofree char *creator = campaign_account (r->p->campaign_id, "creator");
-  gint64 amount = r->p->amount;
-  gint64 platform_fee = 0, processing_fee = 0;
-  const Entry entries[] = {
-    { "processor", amount }, { creator, -amount },
-    { pledged, amount }, { "card_holds", -amount },
-  };
-
-  if (!cs_fees_for_amount (fees, amount, &platform_fee, &processing_fee))
-    return internal (error, "the fees of a pledge overflow");
-  if (!post_pledge_txn (c, r, "capture", amount, gateway_ref, entries, held ? 4 : 2, now, error))
-    return FALSE;
-  if (platform_fee > 0)
-    {
-      const Entry fee[] = { { creator, platform_fee }, { "platform:fees", -platform_fee } };
-
-      if (!post_pledge_txn (c, r, "platform_fee", platform_fee, NULL, fee, 2, now, error))
-        return FALSE;
-    }
-  if (processing_fee > 0)
-    {
-      const Entry fee[] = { { creator, processing_fee }, { "processor:fees", -processing_fee } };
-
-      if (!post_pledge_txn (c, r, "processing_fee", processing_fee, NULL, fee, 2, now, error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* An authorized pledge's hold is released: in the ledger, and at the
- * gateway by a VOID job for its charge. */
-static gboolean
-void_hold (CsSqliteConn *c, Row *r, const char *job_id, gint64 now, GError **error)
-{
-  if (!ledger_release (c, r, "void", r->p->amount, now, error))
-    return FALSE;
-  if (r->charge_id == NULL)
-    {
-      /* Only demo data is authorized without a charge. */
-      g_warning ("store: pledge %s was authorized without a charge: nothing to void at the gateway",
-                 r->p->id);
-      return TRUE;
-    }
-  return job_insert (c, job_id, CS_PAYMENT_JOB_VOID, r->p->id, NULL, r->charge_id, NULL,
-                     r->p->amount, r->p->currency, now, error);
-}
-
-static gboolean
-fee_settings_read (CsSqliteConn *c, CsFeeSettings *out, GError **error);
+static const MoneyPrimitives primitives = {
+  .pledge_lock       = pledge_lock,
+  .row_save          = row_save,
+  .pledge_view       = pledge_view,
+  .campaign_changed  = campaign_changed,
+  .tier_minimum      = tier_minimum,
+  .tier_claim        = tier_claim,
+  .tier_release      = tier_release,
+  .job_insert        = job_insert,
+  .job_drop_unsent   = job_drop_unsent,
+  .post_txn          = post_txn,
+  .fee_settings_read = fee_settings_read,
+};
 
 /* ---- Pledges: create ------------------------------------------------------------------------- */
 
@@ -993,20 +740,20 @@ pledge_insert (CsSqliteConn *c, const CsPledgeCreate *in, const char *currency, 
     sq_bind_text (st, 2, in->campaign_id);
     rc = sqlite3_step (st);
     if (rc == SQLITE_ROW)
-      return conflict (error, "pledge-exists",
-                       "You already back this campaign with pledge %s: change it with "
+      return money_conflict (error, "pledge-exists",
+                             "You already back this campaign with pledge %s: change it with "
                        "PATCH /api/v1/pledges/%s.", sq_col_text (st, 0), sq_col_text (st, 0));
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
   }
-  return internal (error, "a new pledge's id is taken");
+  return money_internal (error, "a new pledge's id is taken");
 }
 
 static gboolean
 pledge_create_txn (CsSqliteConn *c, const CsPledgeCreate *in, const CsIdempotency *idem, gint64 now,
                    CsPledge **out, CsReplay *replay, GError **error)
 {
-  g_auto(Camp) k = { 0 };
+  g_auto(MoneyCamp) k = { 0 };
   g_autoptr(CsPledge) pledge = NULL;
   g_autoptr(GBytes) body = NULL;
 
@@ -1015,19 +762,20 @@ pledge_create_txn (CsSqliteConn *c, const CsPledgeCreate *in, const CsIdempotenc
   if (replay->replayed)
     return TRUE;
   if (!camp_load (c, in->campaign_id, &k, error) ||
-      !check_open (&k, now, "it does not take pledges", error) ||
-      !check_amount (c, in->campaign_id, k.currency, in->reward_tier_id, in->amount, error) ||
+      !money_check_open (&k, now, "it does not take pledges", error) ||
+      !money_check_amount (&primitives, &c->parent, in->campaign_id, k.currency, in->reward_tier_id, in->amount,
+                           error) ||
       !pledge_insert (c, in, k.currency, now, error))
     return FALSE;
   /* The claim shows on the campaign's rewards. */
   if (in->reward_tier_id != NULL &&
-      (!tier_claim (c, in->reward_tier_id, in->campaign_id, now, error) ||
-       !campaign_changed (c, in->campaign_id, 0, 0, now, NULL, error)))
+      (!tier_claim (&c->parent, in->reward_tier_id, in->campaign_id, now, error) ||
+       !campaign_changed (&c->parent, in->campaign_id, 0, 0, now, NULL, error)))
     return FALSE;
-  if (!job_insert (c, in->job_id, CS_PAYMENT_JOB_AUTHORIZE, in->pledge_id, NULL, NULL,
+  if (!job_insert (&c->parent, in->job_id, CS_PAYMENT_JOB_AUTHORIZE, in->pledge_id, NULL, NULL,
                    in->payment_method_id, in->amount, k.currency, now, error))
     return FALSE;
-  pledge = pledge_view (c, in->pledge_id, error);
+  pledge = pledge_view (&c->parent, in->pledge_id, error);
   if (pledge == NULL)
     return FALSE;
   if (idem != NULL)
@@ -1052,10 +800,10 @@ sqlite_pledge_create (CsStoreConn *conn, const CsPledgeCreate *in, const CsIdemp
   cs_replay_clear (replay);
   if (in->pledge_id == NULL || in->campaign_id == NULL || in->backer_id == NULL ||
       in->payment_method_id == NULL || in->job_id == NULL)
-    return invalid_field (error, "payment_method", "is required", "The pledge is incomplete.");
+    return money_invalid_field (error, "payment_method", "is required", "The pledge is incomplete.");
   if (in->amount <= 0)
-    return invalid_field (error, "amount", "must be positive", "The amount must be positive.");
-  if (!idem_check_args (idem, error))
+    return money_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
+  if (!money_idem_check_args (idem, error))
     return FALSE;
 
   if (!sq_txn_begin (c, TRUE, error))
@@ -1077,7 +825,7 @@ sqlite_pledge_get (CsStoreConn *conn, const char *pledge_id, GError **error)
 {
   g_return_val_if_fail (pledge_id != NULL, NULL);
   /* One statement: one snapshot. */
-  return pledge_view ((CsSqliteConn *) conn, pledge_id, error);
+  return pledge_view (conn, pledge_id, error);
 }
 
 static gpointer
@@ -1106,7 +854,7 @@ time_page (CsSqliteConn *c, const char *sql, const char *tag, const char *owner_
       cs_store_set_cursor_error (error, "cursor");
       return NULL;
     }
-  limit = clamp_limit (limit);
+  limit = money_clamp_limit (limit);
   st = sq_stmt_static (c, sql, error);
   if (st == NULL)
     return NULL;
@@ -1158,7 +906,7 @@ sqlite_pledge_list_for_campaign (CsStoreConn *conn, const char *campaign_id, con
 /* ---- Pledges: change and cancel ----------------------------------------------------------------- */
 
 static gboolean
-pledge_of_backer (CsSqliteConn *c, const char *pledge_id, const char *backer_id, Row *r,
+pledge_of_backer (CsSqliteConn *c, const char *pledge_id, const char *backer_id, MoneyRow *r,
                   GError **error)
 {
   if (!row_load (c, pledge_id, r, error))
@@ -1175,27 +923,27 @@ pledge_of_backer (CsSqliteConn *c, const char *pledge_id, const char *backer_id,
 /* A capture failed: the backer gives a new card; a CHARGE job authorizes
  * and captures the same amount at once. */
 static gboolean
-fix_payment (CsSqliteConn *c, Row *r, const CsPledgeChange *change, gint64 now, GError **error)
+fix_payment (CsSqliteConn *c, MoneyRow *r, const CsPledgeChange *change, gint64 now, GError **error)
 {
   if ((change->has_amount && change->amount != r->p->amount) ||
       (change->has_tier && g_strcmp0 (change->reward_tier_id, r->p->reward_tier_id) != 0))
-    return conflict (error, "payment-failed",
-                     "The payment of this pledge failed after the campaign ended: only its payment "
+    return money_conflict (error, "payment-failed",
+                           "The payment of this pledge failed after the campaign ended: only its payment "
                      "method can change now (send payment_method).");
   if (change->payment_method_id == NULL)
-    return conflict (error, "payment-failed",
-                     "The payment of this pledge failed: send a new payment_method to fix it.");
+    return money_conflict (error, "payment-failed",
+                           "The payment of this pledge failed: send a new payment_method to fix it.");
   if (now >= r->p->capture_retry_until)
-    return conflict (error, "payment-fix-expired", "The time to fix the payment of this pledge has passed.");
+    return money_conflict (error, "payment-fix-expired", "The time to fix the payment of this pledge has passed.");
   if (r->pending_job_id != NULL)
-    return conflict (error, "payment-in-progress",
-                     "A payment with a new card is already in progress for this pledge.");
+    return money_conflict (error, "payment-in-progress",
+                           "A payment with a new card is already in progress for this pledge.");
 
-  set_str (&r->p->payment_method_id, change->payment_method_id);
-  set_str (&r->pending_job_id, change->job_id);
-  return job_insert (c, change->job_id, CS_PAYMENT_JOB_CHARGE, r->p->id, NULL, NULL,
+  money_set_str (&r->p->payment_method_id, change->payment_method_id);
+  money_set_str (&r->pending_job_id, change->job_id);
+  return job_insert (&c->parent, change->job_id, CS_PAYMENT_JOB_CHARGE, r->p->id, NULL, NULL,
                      r->p->payment_method_id, r->p->amount, r->p->currency, now, error) &&
-         row_save (c, r, now, error);
+         row_save (&c->parent, r, now, error);
 }
 
 static CsPledge *
@@ -1203,8 +951,8 @@ pledge_change_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id
                    const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress,
                    GError **error)
 {
-  g_auto(Row) r = { 0 };
-  g_auto(Camp) k = { 0 };
+  g_auto(MoneyRow) r = { 0 };
+  g_auto(MoneyCamp) k = { 0 };
   g_autofree char *new_tier = NULL;
   gint64 new_amount, old_counted, new_counted;
   gboolean was_authorized, reauthorize, tier_changes;
@@ -1217,22 +965,22 @@ pledge_change_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id
     {
       if (!fix_payment (c, &r, change, now, error))
         return NULL;
-      return pledge_view (c, pledge_id, error);
+      return pledge_view (&c->parent, pledge_id, error);
     }
   if (r.p->status != CS_PLEDGE_PENDING && r.p->status != CS_PLEDGE_AUTHORIZED)
     {
-      conflict (error, "pledge-closed", "This pledge is %s: it can no longer be changed.",
-                cs_pledge_status_to_string (r.p->status));
+      money_conflict (error, "pledge-closed", "This pledge is %s: it can no longer be changed.",
+                      cs_pledge_status_to_string (r.p->status));
       return NULL;
     }
-  if (!check_open (&k, now, "its pledges can no longer be changed", error))
+  if (!money_check_open (&k, now, "its pledges can no longer be changed", error))
     return NULL;
 
   was_authorized = r.p->status == CS_PLEDGE_AUTHORIZED;
   new_amount = change->has_amount ? change->amount : r.p->amount;
   new_tier = g_strdup (change->has_tier ? change->reward_tier_id : r.p->reward_tier_id);
   tier_changes = g_strcmp0 (new_tier, r.p->reward_tier_id) != 0;
-  if (!check_amount (c, r.p->campaign_id, k.currency, new_tier, new_amount, error))
+  if (!money_check_amount (&primitives, &c->parent, r.p->campaign_id, k.currency, new_tier, new_amount, error))
     return NULL;
 
   /* A hold covers a lower amount; more money, or another card, needs a new
@@ -1244,52 +992,52 @@ pledge_change_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id
     reauthorize = new_amount != r.p->amount || change->payment_method_id != NULL;
   old_counted = was_authorized ? r.p->amount : 0;
   new_counted = was_authorized && !reauthorize ? new_amount : 0;
-  if (!check_final_window (&k, k.current_amount - old_counted + new_counted, now, error))
+  if (!money_check_final_window (&k, k.current_amount - old_counted + new_counted, now, error))
     return NULL;
 
   if (tier_changes &&
-      (!tier_release (c, r.p->reward_tier_id, now, error) ||
-       (new_tier != NULL && !tier_claim (c, new_tier, r.p->campaign_id, now, error))))
+      (!tier_release (&c->parent, r.p->reward_tier_id, now, error) ||
+       (new_tier != NULL && !tier_claim (&c->parent, new_tier, r.p->campaign_id, now, error))))
     return NULL;
 
   if (was_authorized && reauthorize)
     {
-      if (!void_hold (c, &r, NULL, now, error))
+      if (!money_void_hold (&primitives, &c->parent, &r, NULL, now, error))
         return NULL;
     }
   else if (was_authorized && new_amount < r.p->amount)
     {
-      if (!ledger_release (c, &r, "release", r.p->amount - new_amount, now, error))
+      if (!money_ledger_release (&primitives, &c->parent, &r, "release", r.p->amount - new_amount, now, error))
         return NULL;
     }
-  else if (reauthorize && !job_drop_unsent (c, r.pending_job_id, error))
+  else if (reauthorize && !job_drop_unsent (&c->parent, r.pending_job_id, error))
     return NULL;
 
   r.p->amount = new_amount;
-  set_str (&r.p->reward_tier_id, new_tier);
+  money_set_str (&r.p->reward_tier_id, new_tier);
   if (change->payment_method_id != NULL)
-    set_str (&r.p->payment_method_id, change->payment_method_id);
+    money_set_str (&r.p->payment_method_id, change->payment_method_id);
   if (reauthorize)
     {
       if (change->job_id == NULL || r.p->payment_method_id == NULL)
         {
-          invalid_field (error, "payment_method", "is required", "A payment method is required.");
+          money_invalid_field (error, "payment_method", "is required", "A payment method is required.");
           return NULL;
         }
       r.p->status = CS_PLEDGE_PENDING;
-      set_str (&r.charge_id, NULL);
-      set_str (&r.pending_job_id, change->job_id);
-      if (!job_insert (c, change->job_id, CS_PAYMENT_JOB_AUTHORIZE, r.p->id, NULL, NULL,
+      money_set_str (&r.charge_id, NULL);
+      money_set_str (&r.pending_job_id, change->job_id);
+      if (!job_insert (&c->parent, change->job_id, CS_PAYMENT_JOB_AUTHORIZE, r.p->id, NULL, NULL,
                        r.p->payment_method_id, new_amount, r.p->currency, now, error))
         return NULL;
     }
-  if (!row_save (c, &r, now, error))
+  if (!row_save (&c->parent, &r, now, error))
     return NULL;
   if ((new_counted != old_counted || tier_changes) &&
-      !campaign_changed (c, r.p->campaign_id, new_counted - old_counted,
+      !campaign_changed (&c->parent, r.p->campaign_id, new_counted - old_counted,
                          (new_counted > 0) - (old_counted > 0), now, progress, error))
     return NULL;
-  return pledge_view (c, pledge_id, error);
+  return pledge_view (&c->parent, pledge_id, error);
 }
 
 CsPledge *
@@ -1303,7 +1051,7 @@ sqlite_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *back
   memset (progress, 0, sizeof *progress);
   if (change->has_amount && change->amount <= 0)
     {
-      invalid_field (error, "amount", "must be positive", "The amount must be positive.");
+      money_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
       return NULL;
     }
   if (!sq_txn_begin (c, TRUE, error))
@@ -1316,8 +1064,8 @@ static CsPledge *
 pledge_cancel_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id, const char *job_id,
                    gint64 now, CsCampaignProgress *progress, GError **error)
 {
-  g_auto(Row) r = { 0 };
-  g_auto(Camp) k = { 0 };
+  g_auto(MoneyRow) r = { 0 };
+  g_auto(MoneyCamp) k = { 0 };
   gint64 counted;
 
   if (!pledge_of_backer (c, pledge_id, backer_id, &r, error) ||
@@ -1325,33 +1073,33 @@ pledge_cancel_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id
     return NULL;
   if (r.p->status != CS_PLEDGE_PENDING && r.p->status != CS_PLEDGE_AUTHORIZED)
     {
-      conflict (error, "pledge-closed", "This pledge is %s: it can no longer be cancelled.",
-                cs_pledge_status_to_string (r.p->status));
+      money_conflict (error, "pledge-closed", "This pledge is %s: it can no longer be cancelled.",
+                      cs_pledge_status_to_string (r.p->status));
       return NULL;
     }
-  if (!check_open (&k, now, "its pledges can no longer be cancelled", error))
+  if (!money_check_open (&k, now, "its pledges can no longer be cancelled", error))
     return NULL;
   counted = r.p->status == CS_PLEDGE_AUTHORIZED ? r.p->amount : 0;
-  if (!check_final_window (&k, k.current_amount - counted, now, error) ||
-      !tier_release (c, r.p->reward_tier_id, now, error))
+  if (!money_check_final_window (&k, k.current_amount - counted, now, error) ||
+      !tier_release (&c->parent, r.p->reward_tier_id, now, error))
     return NULL;
   if (r.p->status == CS_PLEDGE_AUTHORIZED)
     {
-      if (!void_hold (c, &r, job_id, now, error))
+      if (!money_void_hold (&primitives, &c->parent, &r, job_id, now, error))
         return NULL;
     }
   /* A pending one: its authorization, if it comes, is voided then. */
-  else if (!job_drop_unsent (c, r.pending_job_id, error))
+  else if (!job_drop_unsent (&c->parent, r.pending_job_id, error))
     return NULL;
 
   r.p->status = CS_PLEDGE_CANCELLED;
-  set_str (&r.pending_job_id, NULL);
-  if (!row_save (c, &r, now, error))
+  money_set_str (&r.pending_job_id, NULL);
+  if (!row_save (&c->parent, &r, now, error))
     return NULL;
   if ((counted > 0 || r.p->reward_tier_id != NULL) &&
-      !campaign_changed (c, r.p->campaign_id, -counted, counted > 0 ? -1 : 0, now, progress, error))
+      !campaign_changed (&c->parent, r.p->campaign_id, -counted, counted > 0 ? -1 : 0, now, progress, error))
     return NULL;
-  return pledge_view (c, pledge_id, error);
+  return pledge_view (&c->parent, pledge_id, error);
 }
 
 CsPledge *
@@ -1410,7 +1158,7 @@ jobs_claim_txn (CsSqliteConn *c, const char *worker, gint64 now, gint64 lease, g
         }
       job = g_new0 (CsPaymentJob, 1);
       job->id = g_strdup (g_ptr_array_index (ids, i));
-      if (!job_kind_from_text (sq_col_text (st, 0), &job->kind))
+      if (!money_job_kind_from_text (sq_col_text (st, 0), &job->kind))
         continue;   /* the schema's CHECK allows only known kinds */
       job->pledge_id = sq_col_dup (st, 1);
       job->withdrawal_id = sq_col_dup (st, 2);
@@ -1460,7 +1208,7 @@ job_done_txn (CsSqliteConn *c, const char *job_id, const char *gateway_ref, GErr
       return TRUE;
     if (rc != SQLITE_ROW)
       return sq_db_fail (c, rc, error);
-    job_kind_from_text (sq_col_text (st, 0), &kind);
+    money_job_kind_from_text (sq_col_text (st, 0), &kind);
     pledge_id = sq_col_dup (st, 1);
     withdrawal_id = sq_col_dup (st, 2);
   }
@@ -1553,243 +1301,6 @@ sqlite_payment_jobs_count (CsStoreConn *conn, gint64 *count, GError **error)
 
 /* ---- Gateway events ----------------------------------------------------------------------------------- */
 
-/* Whether @r waits for the answer of the job that caused @event. */
-static gboolean
-awaits (const Row *r, const CsPaymentEvent *event)
-{
-  if (r->pending_job_id == NULL)
-    return FALSE;
-  return event->job_id == NULL || strcmp (event->job_id, r->pending_job_id) == 0;
-}
-
-static gboolean
-is_its_charge (const Row *r, const CsPaymentEvent *event)
-{
-  return r->charge_id != NULL && strcmp (r->charge_id, event->object_id) == 0;
-}
-
-/* An event that does not fit the pledge's state is acknowledged and left
- * for a person to look at. */
-static gboolean
-ignore_event (const CsPaymentEvent *event, const Row *r, const char *why)
-{
-  g_message ("payments: event %s (%s) for pledge %s (%s) ignored: %s", event->event_id,
-             cs_payment_event_type_to_string (event->type), r->p->id,
-             cs_pledge_status_to_string (r->p->status), why);
-  return TRUE;
-}
-
-static gboolean
-on_authorized (CsSqliteConn *c, Row *r, const Camp *k, const CsPaymentEvent *event, gint64 now,
-               CsCampaignProgress *progress, GError **error)
-{
-  CsPledge *p = r->p;
-
-  /* The same authorization again, under another event id. */
-  if (p->status != CS_PLEDGE_PENDING && is_its_charge (r, event))
-    return TRUE;
-
-  if (p->status == CS_PLEDGE_PENDING && awaits (r, event) && event->amount == p->amount)
-    {
-      set_str (&r->charge_id, event->object_id);
-      set_str (&r->pending_job_id, NULL);
-      g_clear_pointer (&p->failure_reason, g_free);
-      if (!ledger_hold (c, r, event->object_id, now, error))
-        return FALSE;
-
-      if (k->status == CS_CAMPAIGN_LIVE || k->status == CS_CAMPAIGN_SUCCESSFUL)
-        {
-          p->status = CS_PLEDGE_AUTHORIZED;
-          if (!row_save (c, r, now, error) ||
-              !campaign_changed (c, p->campaign_id, p->amount, 1, now, progress, error))
-            return FALSE;
-          /* Settled while we waited: collect it like the others. */
-          if (k->status == CS_CAMPAIGN_SUCCESSFUL)
-            return job_insert (c, NULL, CS_PAYMENT_JOB_CAPTURE, p->id, NULL, r->charge_id, NULL,
-                               p->amount, p->currency, now, error);
-          return TRUE;
-        }
-
-      /* The campaign failed or was stopped while we waited: release it at
-       * once; it was never counted. */
-      if (!void_hold (c, r, NULL, now, error) ||
-          !tier_release (c, p->reward_tier_id, now, error))
-        return FALSE;
-      p->status = CS_PLEDGE_VOIDED;
-      set_str (&r->void_reason, "late_authorization");
-      if (!row_save (c, r, now, error))
-        return FALSE;
-      return p->reward_tier_id == NULL || campaign_changed (c, p->campaign_id, 0, 0, now, NULL, error);
-    }
-
-  if (p->status == CS_PLEDGE_CAPTURE_FAILED && awaits (r, event))
-    {
-      /* The authorization of a CHARGE: its capture follows. */
-      set_str (&r->charge_id, event->object_id);
-      return row_save (c, r, now, error);
-    }
-
-  /* Nobody waits for this hold any more (cancelled, changed, declined
-   * since): release it at the gateway. */
-  g_message ("payments: pledge %s does not wait for charge %s: voiding it", p->id, event->object_id);
-  return job_insert (c, NULL, CS_PAYMENT_JOB_VOID, p->id, NULL, event->object_id, NULL,
-                     event->amount > 0 ? event->amount : p->amount, p->currency, now, error);
-}
-
-static gboolean
-on_authorization_failed (CsSqliteConn *c, Row *r, const CsPaymentEvent *event, gint64 now,
-                         GError **error)
-{
-  CsPledge *p = r->p;
-
-  if (!awaits (r, event) || (p->status != CS_PLEDGE_PENDING && p->status != CS_PLEDGE_CAPTURE_FAILED))
-    return ignore_event (event, r, "no authorization is awaited");
-  set_str (&p->failure_reason, event->failure_reason != NULL ? event->failure_reason
-                                                             : "The card was declined.");
-  set_str (&r->pending_job_id, NULL);
-  /* A failed CHARGE leaves the pledge to be fixed again, until its deadline. */
-  if (p->status == CS_PLEDGE_CAPTURE_FAILED)
-    return row_save (c, r, now, error);
-
-  p->status = CS_PLEDGE_FAILED;
-  if (!tier_release (c, p->reward_tier_id, now, error) || !row_save (c, r, now, error))
-    return FALSE;
-  return p->reward_tier_id == NULL || campaign_changed (c, p->campaign_id, 0, 0, now, NULL, error);
-}
-
-static gboolean
-on_captured (CsSqliteConn *c, Row *r, const Camp *k, const CsPaymentEvent *event, gint64 now,
-             GError **error)
-{
-  CsPledge *p = r->p;
-  CsFeeSettings fees = k->fees;
-  gboolean held;
-
-  if ((p->status == CS_PLEDGE_COLLECTED || p->status == CS_PLEDGE_REFUNDED) && is_its_charge (r, event))
-    return TRUE;   /* the same capture again */
-  if (!((p->status == CS_PLEDGE_AUTHORIZED && (is_its_charge (r, event) || awaits (r, event))) ||
-        (p->status == CS_PLEDGE_CAPTURE_FAILED && (awaits (r, event) || is_its_charge (r, event)))))
-    {
-      /* Money we did not ask for (a second charge): give it back. */
-      g_warning ("payments: unexpected capture %s of pledge %s (%s): refunding it", event->object_id,
-                 p->id, cs_pledge_status_to_string (p->status));
-      return event->amount <= 0 ||
-             job_insert (c, NULL, CS_PAYMENT_JOB_REFUND, p->id, NULL, event->object_id, NULL,
-                         event->amount, p->currency, now, error);
-    }
-  if (event->amount != p->amount)
-    return ignore_event (event, r, "the captured amount differs from the pledge");
-
-  if (!k->has_fees)
-    {
-      g_warning ("store: campaign %s has no fee snapshot: capturing at today's fees", p->campaign_id);
-      if (!fee_settings_read (c, &fees, error))
-        return FALSE;
-    }
-  /* After a failed capture the hold was released already. */
-  held = p->status == CS_PLEDGE_AUTHORIZED;
-  set_str (&r->charge_id, event->object_id);
-  if (!ledger_capture (c, r, held, &fees, event->object_id, now, error))
-    return FALSE;
-  p->status = CS_PLEDGE_COLLECTED;
-  p->capture_retry_until = 0;
-  g_clear_pointer (&p->failure_reason, g_free);
-  set_str (&r->pending_job_id, NULL);
-  return row_save (c, r, now, error);
-}
-
-static gboolean
-on_capture_failed (CsSqliteConn *c, Row *r, const CsPaymentEvent *event, gint64 now, GError **error)
-{
-  CsPledge *p = r->p;
-  const char *reason = event->failure_reason != NULL ? event->failure_reason
-                                                     : "The card could not be charged.";
-
-  if (p->status == CS_PLEDGE_AUTHORIZED && (is_its_charge (r, event) || awaits (r, event)))
-    {
-      /* The hold is gone; still counted: the backer has 7 days to fix it. */
-      if (!ledger_release (c, r, "void", p->amount, now, error))
-        return FALSE;
-      p->status = CS_PLEDGE_CAPTURE_FAILED;
-      p->capture_retry_until = now + CS_CAPTURE_RETRY_SECONDS;
-      set_str (&p->failure_reason, reason);
-      return row_save (c, r, now, error);
-    }
-  if (p->status == CS_PLEDGE_CAPTURE_FAILED && awaits (r, event))
-    {
-      set_str (&p->failure_reason, reason);
-      set_str (&r->pending_job_id, NULL);
-      return row_save (c, r, now, error);
-    }
-  return ignore_event (event, r, "no capture is awaited");
-}
-
-static gboolean
-on_refunded (CsSqliteConn *c, Row *r, const CsPaymentEvent *event, gint64 now, GError **error)
-{
-  CsPledge *p = r->p;
-  g_autofree char *creator = campaign_account (p->campaign_id, "creator");
-  const Entry entries[] = { { creator, p->amount }, { "processor", -p->amount } };
-
-  /* A refund the processor refused is reported with its reason. */
-  if (event->failure_reason != NULL)
-    return ignore_event (event, r, event->failure_reason);
-  if (p->status != CS_PLEDGE_COLLECTED || !is_its_charge (r, event))
-    return ignore_event (event, r, "the pledge is not collected with this charge");
-  if (event->amount != p->amount)
-    return ignore_event (event, r, "the refunded amount differs from the pledge");
-  if (!post_pledge_txn (c, r, "refund", p->amount, event->object_id, entries, G_N_ELEMENTS (entries),
-                        now, error))
-    return FALSE;
-  p->status = CS_PLEDGE_REFUNDED;
-  return row_save (c, r, now, error);
-}
-
-static gboolean
-pledge_event (CsSqliteConn *c, const CsPaymentEvent *event, gint64 now, CsCampaignProgress *progress,
-              GError **error)
-{
-  g_auto(Row) r = { 0 };
-  g_auto(Camp) k = { 0 };
-  g_autoptr(GError) local = NULL;
-
-  if (!row_load (c, event->reference, &r, &local))
-    {
-      if (!g_error_matches (local, CS_ERROR, CS_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      g_message ("payments: event %s refers to no pledge (%s): recorded and ignored", event->event_id,
-                 event->reference);
-      return TRUE;
-    }
-  if (g_strcmp0 (event->currency, r.p->currency) != 0)
-    return ignore_event (event, &r, "another currency");
-  if (!camp_load (c, r.p->campaign_id, &k, error))
-    return FALSE;
-
-  switch (event->type)
-    {
-    case CS_PAYMENT_EVENT_AUTHORIZED:
-      return on_authorized (c, &r, &k, event, now, progress, error);
-    case CS_PAYMENT_EVENT_AUTHORIZATION_FAILED:
-      return on_authorization_failed (c, &r, event, now, error);
-    case CS_PAYMENT_EVENT_CAPTURED:
-      return on_captured (c, &r, &k, event, now, error);
-    case CS_PAYMENT_EVENT_CAPTURE_FAILED:
-      return on_capture_failed (c, &r, event, now, error);
-    case CS_PAYMENT_EVENT_REFUNDED:
-      return on_refunded (c, &r, event, now, error);
-    case CS_PAYMENT_EVENT_VOIDED:
-    case CS_PAYMENT_EVENT_PAYOUT_PAID:
-    case CS_PAYMENT_EVENT_PAYOUT_FAILED:
-    default:
-      /* A void confirms what the ledger recorded when it was asked for. */
-      return TRUE;
-    }
-}
-
 /* A withdrawal as this file changes it. */
 typedef struct {
   CsWithdrawal *w;
@@ -1869,10 +1380,10 @@ wrow_save (CsSqliteConn *c, WRow *r, CsWithdrawalStatus from, gint64 now, GError
 /* Posts a transaction of withdrawal @r and makes it its newest. */
 static gboolean
 post_withdrawal_txn (CsSqliteConn *c, WRow *r, const char *kind, const char *gateway_ref,
-                     const Entry *entries, guint n_entries, gint64 now, GError **error)
+                     const MoneyEntry *entries, guint n_entries, gint64 now, GError **error)
 {
-  Txn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
-  char *id = post_txn (c, &txn, entries, n_entries, now, error);
+  MoneyTxn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
+  char *id = post_txn (&c->parent, &txn, entries, n_entries, now, error);
 
   if (id == NULL)
     return FALSE;
@@ -1911,12 +1422,12 @@ withdrawal_event (CsSqliteConn *c, const CsPaymentEvent *event, gint64 now, GErr
     }
 
   amount = r.w->amount;
-  payouts = campaign_account (r.w->campaign_id, "payouts");
-  creator = campaign_account (r.w->campaign_id, "creator");
-  set_str (&r.payout_id, event->object_id);
+  payouts = money_campaign_account (r.w->campaign_id, "payouts");
+  creator = money_campaign_account (r.w->campaign_id, "creator");
+  money_set_str (&r.payout_id, event->object_id);
   if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID)
     {
-      const Entry entries[] = { { payouts, amount }, { "processor", -amount } };
+      const MoneyEntry entries[] = { { payouts, amount }, { "processor", -amount } };
 
       if (!post_withdrawal_txn (c, &r, "payout", event->object_id, entries, 2, now, error))
         return FALSE;
@@ -1925,13 +1436,13 @@ withdrawal_event (CsSqliteConn *c, const CsPaymentEvent *event, gint64 now, GErr
   else
     {
       /* The money is the creator's again. */
-      const Entry entries[] = { { payouts, amount }, { creator, -amount } };
+      const MoneyEntry entries[] = { { payouts, amount }, { creator, -amount } };
 
       if (!post_withdrawal_txn (c, &r, "payout_failed", event->object_id, entries, 2, now, error))
         return FALSE;
       r.w->status = CS_WITHDRAWAL_FAILED;
-      set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
-                                                                   : "The payout was refused.");
+      money_set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
+                                                                         : "The payout was refused.");
     }
   return wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error);
 }
@@ -1960,7 +1471,7 @@ event_apply_txn (CsSqliteConn *c, const CsPaymentEvent *event, gint64 now, gbool
   }
   if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID || event->type == CS_PAYMENT_EVENT_PAYOUT_FAILED)
     return withdrawal_event (c, event, now, error);
-  return pledge_event (c, event, now, progress, error);
+  return money_pledge_event (&primitives, &c->parent, event, now, progress, error);
 }
 
 gboolean
@@ -2017,26 +1528,26 @@ sq_money_void_campaign (CsSqliteConn *c, const char *campaign_id, gboolean suspe
   }
   for (guint i = 0; i < ids->len; i++)
     {
-      g_auto(Row) r = { 0 };
+      g_auto(MoneyRow) r = { 0 };
 
       if (!row_load (c, g_ptr_array_index (ids, i), &r, error) ||
-          !void_hold (c, &r, NULL, now, error) ||
-          !tier_release (c, r.p->reward_tier_id, now, error))
+          !money_void_hold (&primitives, &c->parent, &r, NULL, now, error) ||
+          !tier_release (&c->parent, r.p->reward_tier_id, now, error))
         return FALSE;
       r.p->status = CS_PLEDGE_VOIDED;
       /* An ended campaign keeps its history in its totals; a suspended one
        * may be reinstated, and must then count only money that is held. */
-      set_str (&r.void_reason, suspended ? "campaign_suspended" : "campaign_ended");
+      money_set_str (&r.void_reason, suspended ? "campaign_suspended" : "campaign_ended");
       if (suspended)
         {
           d_amount -= r.p->amount;
           d_backers--;
         }
-      if (!row_save (c, &r, now, error))
+      if (!row_save (&c->parent, &r, now, error))
         return FALSE;
     }
   if (suspended && ids->len > 0)
-    return campaign_changed (c, campaign_id, d_amount, d_backers, now, NULL, error);
+    return campaign_changed (&c->parent, campaign_id, d_amount, d_backers, now, NULL, error);
   return TRUE;
 }
 
@@ -2058,7 +1569,7 @@ queue_captures (CsSqliteConn *c, const char *campaign_id, gint64 now, GError **e
   }
   for (guint i = 0; i < ids->len; i++)
     {
-      g_auto(Row) r = { 0 };
+      g_auto(MoneyRow) r = { 0 };
 
       if (!row_load (c, g_ptr_array_index (ids, i), &r, error))
         return FALSE;
@@ -2067,7 +1578,7 @@ queue_captures (CsSqliteConn *c, const char *campaign_id, gint64 now, GError **e
           g_warning ("store: pledge %s was authorized without a charge: it cannot be captured", r.p->id);
           continue;
         }
-      if (!job_insert (c, NULL, CS_PAYMENT_JOB_CAPTURE, r.p->id, NULL, r.charge_id, NULL, r.p->amount,
+      if (!job_insert (&c->parent, NULL, CS_PAYMENT_JOB_CAPTURE, r.p->id, NULL, r.charge_id, NULL, r.p->amount,
                        r.p->currency, now, error))
         return FALSE;
     }
@@ -2087,7 +1598,7 @@ settle_one_txn (CsSqliteConn *c, const char *campaign_id, gint64 now, CsCampaign
   gint64 seq;
   int rc;
 
-  if (!fee_settings_read (c, &fees, error) || !sq_bump_seq (c, &seq, error))
+  if (!fee_settings_read (&c->parent, &fees, error) || !sq_bump_seq (c, &seq, error))
     return FALSE;
   {
     g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_CAMPAIGN_SETTLE, error);
@@ -2179,15 +1690,15 @@ expire_txn (CsSqliteConn *c, gint64 now, GPtrArray *out, GError **error)
   }
   for (guint i = 0; i < ids->len; i++)
     {
-      g_auto(Row) r = { 0 };
+      g_auto(MoneyRow) r = { 0 };
       CsCampaignProgress *progress;
 
       if (!row_load (c, g_ptr_array_index (ids, i), &r, error) ||
-          !tier_release (c, r.p->reward_tier_id, now, error))
+          !tier_release (&c->parent, r.p->reward_tier_id, now, error))
         return FALSE;
       r.p->status = CS_PLEDGE_FAILED;
-      set_str (&r.p->failure_reason, "The payment failed and was not fixed within 7 days.");
-      if (!row_save (c, &r, now, error))
+      money_set_str (&r.p->failure_reason, "The payment failed and was not fixed within 7 days.");
+      if (!row_save (&c->parent, &r, now, error))
         return FALSE;
       progress = g_hash_table_lookup (touched, r.p->campaign_id);
       if (progress == NULL)
@@ -2195,7 +1706,7 @@ expire_txn (CsSqliteConn *c, gint64 now, GPtrArray *out, GError **error)
           progress = g_new0 (CsCampaignProgress, 1);
           g_hash_table_insert (touched, g_strdup (r.p->campaign_id), progress);
         }
-      if (!campaign_changed (c, r.p->campaign_id, -r.p->amount, -1, now, progress, error))
+      if (!campaign_changed (&c->parent, r.p->campaign_id, -r.p->amount, -1, now, progress, error))
         return FALSE;
     }
   g_hash_table_iter_init (&iter, touched);
@@ -2230,7 +1741,7 @@ static gboolean
 available_amount (CsSqliteConn *c, const char *campaign_id, const char *currency, gint64 *out,
                   GError **error)
 {
-  g_autofree char *creator = campaign_account (campaign_id, "creator");
+  g_autofree char *creator = money_campaign_account (campaign_id, "creator");
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_ACCOUNT_SUM, error);
   int rc;
 
@@ -2248,7 +1759,7 @@ available_amount (CsSqliteConn *c, const char *campaign_id, const char *currency
 static gboolean
 balance_read (CsSqliteConn *c, const char *campaign_id, CsBalance *out, GError **error)
 {
-  g_autofree char *creator = campaign_account (campaign_id, "creator");
+  g_autofree char *creator = money_campaign_account (campaign_id, "creator");
   gint64 total = 0;
   int rc;
 
@@ -2369,8 +1880,8 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
     g_strlcpy (currency, sq_col_text (st, 2), sizeof currency);
   }
   if (status != CS_CAMPAIGN_SUCCESSFUL)
-    return conflict (error, "campaign-not-successful",
-                     "Only the funds of a successful campaign can be withdrawn: this campaign is %s.",
+    return money_conflict (error, "campaign-not-successful",
+                           "Only the funds of a successful campaign can be withdrawn: this campaign is %s.",
                      cs_store_status_label (status));
   if (!available_amount (c, in->campaign_id, currency, &available, error))
     return FALSE;
@@ -2378,8 +1889,8 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
     {
       g_autofree char *text = cs_money_format (MAX (available, 0), currency);
 
-      return conflict (error, "insufficient-balance",
-                       "You can withdraw at most %s from this campaign now.", text);
+      return money_conflict (error, "insufficient-balance",
+                             "You can withdraw at most %s from this campaign now.", text);
     }
 
   {
@@ -2399,16 +1910,16 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
   }
   if (!wrow_load (c, in->withdrawal_id, &r, error))
     return FALSE;
-  creator = campaign_account (in->campaign_id, "creator");
-  payouts = campaign_account (in->campaign_id, "payouts");
+  creator = money_campaign_account (in->campaign_id, "creator");
+  payouts = money_campaign_account (in->campaign_id, "payouts");
   {
-    const Entry entries[] = { { creator, in->amount }, { payouts, -in->amount } };
+    const MoneyEntry entries[] = { { creator, in->amount }, { payouts, -in->amount } };
 
     if (!post_withdrawal_txn (c, &r, "withdrawal", NULL, entries, 2, now, error) ||
         !wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error))
       return FALSE;
   }
-  if (!job_insert (c, in->job_id, CS_PAYMENT_JOB_PAYOUT, NULL, in->withdrawal_id, NULL, payout_method,
+  if (!job_insert (&c->parent, in->job_id, CS_PAYMENT_JOB_PAYOUT, NULL, in->withdrawal_id, NULL, payout_method,
                    in->amount, currency, now, error))
     return FALSE;
   r.w->updated_at = now;
@@ -2434,8 +1945,8 @@ sqlite_withdrawal_create (CsStoreConn *conn, const CsWithdrawalCreate *in, const
   cs_replay_clear (replay);
   if (in->withdrawal_id == NULL || in->campaign_id == NULL || in->creator_id == NULL ||
       in->job_id == NULL)
-    return invalid_field (error, "amount", "is required", "The withdrawal is incomplete.");
-  if (!idem_check_args (idem, error))
+    return money_invalid_field (error, "amount", "is required", "The withdrawal is incomplete.");
+  if (!money_idem_check_args (idem, error))
     return FALSE;
   if (!sq_txn_begin (c, TRUE, error))
     return FALSE;
@@ -2627,9 +2138,9 @@ static void
 books_check_campaign (BookCampaign *b, GHashTable *accounts, GHashTable *currencies,
                       GPtrArray *violations)
 {
-  g_autofree char *pledged = campaign_account (b->id, "pledged");
-  g_autofree char *creator = campaign_account (b->id, "creator");
-  g_autofree char *payouts = campaign_account (b->id, "payouts");
+  g_autofree char *pledged = money_campaign_account (b->id, "pledged");
+  g_autofree char *creator = money_campaign_account (b->id, "creator");
+  g_autofree char *payouts = money_campaign_account (b->id, "payouts");
   gint64 held = -account_balance (accounts, pledged, b->currency);
   gint64 owed = -account_balance (accounts, creator, b->currency);
   gint64 in_flight = -account_balance (accounts, payouts, b->currency);
@@ -2867,8 +2378,9 @@ setting_write (CsSqliteConn *c, const char *key, gint64 value, GError **error)
 }
 
 static gboolean
-fee_settings_read (CsSqliteConn *c, CsFeeSettings *out, GError **error)
+fee_settings_read (CsStoreConn *conn, CsFeeSettings *out, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   CsFeeSettings def;
 
   cs_fee_settings_default (&def);
@@ -2887,7 +2399,7 @@ sqlite_fee_settings_get (CsStoreConn *conn, CsFeeSettings *out, GError **error)
   /* Three statements: one snapshot. */
   if (!sq_txn_begin (c, FALSE, error))
     return FALSE;
-  ok = fee_settings_read (c, out, error);
+  ok = fee_settings_read (&c->parent, out, error);
   return sq_txn_end (c, ok, error);
 }
 

@@ -1,0 +1,526 @@
+/* cs-store-money-logic.c: the money path's rules, shared by the SQLite and
+ * PostgreSQL backends (see cs-store-money-logic.h).  No SQL here: the
+ * database is reached through MoneyPrimitives only.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cs-store-money-logic.h"
+
+/* ---- Small helpers --------------------------------------------------------------- */
+
+void
+money_set_str (char **field, const char *value)
+{
+  if (*field == value)
+    return;
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+char *
+money_campaign_account (const char *campaign_id, const char *which)
+{
+  return g_strconcat ("campaign:", campaign_id, ":", which, NULL);
+}
+
+guint
+money_clamp_limit (guint limit)
+{
+  if (limit == 0)
+    return CS_STORE_DEFAULT_LIMIT;
+  return MIN (limit, CS_STORE_MAX_LIMIT);
+}
+
+gboolean
+money_conflict (GError **error, const char *slug, const char *format, ...)
+{
+  g_autoptr(GError) local = NULL;
+  va_list args;
+
+  va_start (args, format);
+  local = g_error_new_valist (CS_ERROR, CS_ERROR_CONFLICT, format, args);
+  va_end (args);
+  if (slug != NULL)
+    cs_error_set_type_slug (local, slug);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+gboolean
+money_invalid_field (GError **error, const char *field, const char *message, const char *detail)
+{
+  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID, detail);
+
+  cs_error_add_field (local, field, message);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+gboolean
+money_internal (GError **error, const char *why)
+{
+  g_warning ("store: %s", why);
+  g_set_error_literal (error, CS_ERROR, CS_ERROR_INTERNAL, "Internal database error");
+  return FALSE;
+}
+
+/* ---- Records --------------------------------------------------------------------- */
+
+void
+money_row_clear (MoneyRow *r)
+{
+  g_clear_pointer (&r->p, cs_pledge_free);
+  g_clear_pointer (&r->charge_id, g_free);
+  g_clear_pointer (&r->pending_job_id, g_free);
+  g_clear_pointer (&r->void_reason, g_free);
+}
+
+void
+money_camp_clear (MoneyCamp *k)
+{
+  g_clear_pointer (&k->id, g_free);
+  g_clear_pointer (&k->creator_id, g_free);
+}
+
+/* ---- Rules ------------------------------------------------------------------------------ */
+
+/* At least the platform minimum and the reward's minimum (@tier_min, 0 if
+ * none). */
+gboolean
+money_check_amount_against (const char *currency, gint64 tier_min, gint64 amount, GError **error)
+{
+  gint64 minimum = cs_pledge_minimum_for_currency (currency);
+  g_autofree char *text = NULL;
+  g_autofree char *message = NULL;
+
+  if (amount > CS_MONEY_MAX_AMOUNT)
+    return money_invalid_field (error, "amount", "is too large", "The amount is too large.");
+  if (amount >= MAX (minimum, tier_min))
+    return TRUE;
+  text = cs_money_format (MAX (minimum, tier_min), currency);
+  message = g_strdup_printf ("must be at least %s%s", text, tier_min > minimum ? " for this reward" : "");
+  return money_invalid_field (error, "amount", message, "The amount is below the minimum pledge.");
+}
+
+gboolean
+money_check_amount (const MoneyPrimitives *prim, CsStoreConn *conn, const char *campaign_id,
+                    const char *currency, const char *tier_id, gint64 amount, GError **error)
+{
+  gint64 tier_min = 0;
+
+  if (tier_id != NULL && !prim->tier_minimum (conn, tier_id, campaign_id, &tier_min, error))
+    return FALSE;
+  return money_check_amount_against (currency, tier_min, amount, error);
+}
+
+gboolean
+money_check_open_at (CsCampaignStatus status, gint64 end_date, gint64 now, const char *action, GError **error)
+{
+  if (status != CS_CAMPAIGN_LIVE)
+    return money_conflict (error, "campaign-not-live", "This campaign is %s: %s.",
+                           cs_store_status_label (status), action);
+  if (now >= end_date)
+    return money_conflict (error, "campaign-ended", "This campaign has ended: %s.", action);
+  return TRUE;
+}
+
+gboolean
+money_check_open (const MoneyCamp *k, gint64 now, const char *action, GError **error)
+{
+  return money_check_open_at (k->status, k->end_date, now, action, error);
+}
+
+/* In its final 24 hours a campaign that reached its goal keeps it. */
+gboolean
+money_check_final_window (const MoneyCamp *k, gint64 new_current, gint64 now, GError **error)
+{
+  g_autofree char *at = NULL;
+  g_autofree char *goal = NULL;
+
+  if (now < k->end_date - CS_FINAL_WINDOW_SECONDS || k->current_amount < k->goal_amount ||
+      new_current >= k->goal_amount)
+    return TRUE;
+  at = cs_money_format (new_current, k->currency);
+  goal = cs_money_format (k->goal_amount, k->currency);
+  return money_conflict (error, "final-day-goal",
+                         "In its last 24 hours a funded campaign cannot drop below its goal: this would "
+                   "leave it at %s of %s.", at, goal);
+}
+
+gboolean
+money_idem_check_args (const CsIdempotency *idem, GError **error)
+{
+  if (idem == NULL || (idem->user_id != NULL && idem->key != NULL && idem->scope != NULL &&
+                       idem->request_hash != NULL))
+    return TRUE;
+  return money_invalid_field (error, "Idempotency-Key", "is required", "The Idempotency-Key is missing.");
+}
+
+gboolean
+money_job_kind_from_text (const char *text, CsPaymentJobKind *out)
+{
+  for (int k = CS_PAYMENT_JOB_AUTHORIZE; k <= CS_PAYMENT_JOB_PAYOUT; k++)
+    if (g_strcmp0 (text, cs_payment_job_kind_to_string (k)) == 0)
+      {
+        *out = k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* ---- The ledger ----------------------------------------------------------------------------- */
+
+gboolean
+money_txn_check (const MoneyTxn *txn, const MoneyEntry *entries, guint n_entries, GError **error)
+{
+  gint64 sum = 0;
+
+  for (guint i = 0; i < n_entries; i++)
+    if (entries[i].amount == 0 || !cs_int64_add_checked (sum, entries[i].amount, &sum))
+      return money_internal (error, "a ledger entry is zero or overflows");
+  if (n_entries < 2 || sum != 0 || txn->amount <= 0)
+    {
+      g_autofree char *why = g_strdup_printf ("refusing an unbalanced %s transaction (sum %" G_GINT64_FORMAT ")",
+                                              txn->kind, sum);
+
+      return money_internal (error, why);
+    }
+  return TRUE;
+}
+
+/* Posts a transaction of pledge @r and makes it the pledge's newest. */
+gboolean
+money_post_pledge_txn (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *kind,
+                       gint64 amount, const char *gateway_ref, const MoneyEntry *entries, guint n_entries,
+                       gint64 now, GError **error)
+{
+  MoneyTxn txn = { kind, r->p->campaign_id, r->p->id, NULL, amount, r->p->currency, gateway_ref };
+  char *id = prim->post_txn (conn, &txn, entries, n_entries, now, error);
+
+  if (id == NULL)
+    return FALSE;
+  g_free (r->p->transaction_id);
+  r->p->transaction_id = id;
+  return TRUE;
+}
+
+/* authorization: D card_holds, C campaign:pledged */
+gboolean
+money_ledger_hold (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *gateway_ref,
+                   gint64 now, GError **error)
+{
+  g_autofree char *pledged = money_campaign_account (r->p->campaign_id, "pledged");
+  const MoneyEntry entries[] = { { "card_holds", r->p->amount }, { pledged, -r->p->amount } };
+
+  return money_post_pledge_txn (prim, conn, r, "authorization", r->p->amount, gateway_ref, entries,
+                                G_N_ELEMENTS (entries), now, error);
+}
+
+/* void (all of a hold) or release (part of it): D campaign:pledged, C card_holds */
+gboolean
+money_ledger_release (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *kind,
+                      gint64 amount, gint64 now, GError **error)
+{
+  g_autofree char *pledged = money_campaign_account (r->p->campaign_id, "pledged");
+  const MoneyEntry entries[] = { { pledged, amount }, { "card_holds", -amount } };
+
+  return money_post_pledge_txn (prim, conn, r, kind, amount, r->charge_id, entries, G_N_ELEMENTS (entries), now,
+                                error);
+}
+
+/* capture: (the hold released, if @held) D processor, C campaign:creator;
+ * then the fees at @fees: D campaign:creator, C platform:fees and
+ * processor:fees, one transaction each. */
+gboolean
+money_ledger_capture (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, gboolean held,
+                      const CsFeeSettings *fees, const char *gateway_ref, gint64 now, GError **error)
+{
+  g_autofree char *pledged = money_campaign_account (r->p->campaign_id, "pledged");
+  g_autofree char *creator = money_campaign_account (r->p->campaign_id, "creator");
+  gint64 amount = r->p->amount;
+  gint64 platform_fee = 0, processing_fee = 0;
+  const MoneyEntry entries[] = {
+    { "processor", amount }, { creator, -amount },
+    { pledged, amount }, { "card_holds", -amount },
+  };
+
+  if (!cs_fees_for_amount (fees, amount, &platform_fee, &processing_fee))
+    return money_internal (error, "the fees of a pledge overflow");
+  if (!money_post_pledge_txn (prim, conn, r, "capture", amount, gateway_ref, entries, held ? 4 : 2, now, error))
+    return FALSE;
+  if (platform_fee > 0)
+    {
+      const MoneyEntry fee[] = { { creator, platform_fee }, { "platform:fees", -platform_fee } };
+
+      if (!money_post_pledge_txn (prim, conn, r, "platform_fee", platform_fee, NULL, fee, 2, now, error))
+        return FALSE;
+    }
+  if (processing_fee > 0)
+    {
+      const MoneyEntry fee[] = { { creator, processing_fee }, { "processor:fees", -processing_fee } };
+
+      if (!money_post_pledge_txn (prim, conn, r, "processing_fee", processing_fee, NULL, fee, 2, now, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* An authorized pledge's hold is released: in the ledger, and at the
+ * gateway by a VOID job for its charge. */
+gboolean
+money_void_hold (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *job_id, gint64 now,
+                 GError **error)
+{
+  if (!money_ledger_release (prim, conn, r, "void", r->p->amount, now, error))
+    return FALSE;
+  if (r->charge_id == NULL)
+    {
+      /* Only demo data is authorized without a charge. */
+      g_warning ("store: pledge %s was authorized without a charge: nothing to void at the gateway",
+                 r->p->id);
+      return TRUE;
+    }
+  return prim->job_insert (conn, job_id, CS_PAYMENT_JOB_VOID, r->p->id, NULL, r->charge_id, NULL,
+                           r->p->amount, r->p->currency, now, error);
+}
+
+/* ---- Gateway events ----------------------------------------------------------------------------------- */
+
+/* Whether @r waits for the answer of the job that caused @event. */
+static gboolean
+awaits (const MoneyRow *r, const CsPaymentEvent *event)
+{
+  if (r->pending_job_id == NULL)
+    return FALSE;
+  return event->job_id == NULL || strcmp (event->job_id, r->pending_job_id) == 0;
+}
+
+static gboolean
+is_its_charge (const MoneyRow *r, const CsPaymentEvent *event)
+{
+  return r->charge_id != NULL && strcmp (r->charge_id, event->object_id) == 0;
+}
+
+/* An event that does not fit the pledge's state is acknowledged and left
+ * for a person to look at. */
+static gboolean
+ignore_event (const CsPaymentEvent *event, const MoneyRow *r, const char *why)
+{
+  g_message ("payments: event %s (%s) for pledge %s (%s) ignored: %s", event->event_id,
+             cs_payment_event_type_to_string (event->type), r->p->id,
+             cs_pledge_status_to_string (r->p->status), why);
+  return TRUE;
+}
+
+static gboolean
+on_authorized (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const MoneyCamp *k,
+               const CsPaymentEvent *event, gint64 now, CsCampaignProgress *progress, GError **error)
+{
+  CsPledge *p = r->p;
+
+  /* The same authorization again, under another event id. */
+  if (p->status != CS_PLEDGE_PENDING && is_its_charge (r, event))
+    return TRUE;
+
+  if (p->status == CS_PLEDGE_PENDING && awaits (r, event) && event->amount == p->amount)
+    {
+      money_set_str (&r->charge_id, event->object_id);
+      money_set_str (&r->pending_job_id, NULL);
+      g_clear_pointer (&p->failure_reason, g_free);
+      if (!money_ledger_hold (prim, conn, r, event->object_id, now, error))
+        return FALSE;
+
+      if (k->status == CS_CAMPAIGN_LIVE || k->status == CS_CAMPAIGN_SUCCESSFUL)
+        {
+          p->status = CS_PLEDGE_AUTHORIZED;
+          if (!prim->row_save (conn, r, now, error) ||
+              !prim->campaign_changed (conn, p->campaign_id, p->amount, 1, now, progress, error))
+            return FALSE;
+          /* Settled while we waited: collect it like the others. */
+          if (k->status == CS_CAMPAIGN_SUCCESSFUL)
+            return prim->job_insert (conn, NULL, CS_PAYMENT_JOB_CAPTURE, p->id, NULL, r->charge_id, NULL,
+                                     p->amount, p->currency, now, error);
+          return TRUE;
+        }
+
+      /* The campaign failed or was stopped while we waited: release it at
+       * once; it was never counted. */
+      if (!money_void_hold (prim, conn, r, NULL, now, error) ||
+          !prim->tier_release (conn, p->reward_tier_id, now, error))
+        return FALSE;
+      p->status = CS_PLEDGE_VOIDED;
+      money_set_str (&r->void_reason, "late_authorization");
+      if (!prim->row_save (conn, r, now, error))
+        return FALSE;
+      return p->reward_tier_id == NULL || prim->campaign_changed (conn, p->campaign_id, 0, 0, now, NULL, error);
+    }
+
+  if (p->status == CS_PLEDGE_CAPTURE_FAILED && awaits (r, event))
+    {
+      /* The authorization of a CHARGE: its capture follows. */
+      money_set_str (&r->charge_id, event->object_id);
+      return prim->row_save (conn, r, now, error);
+    }
+
+  /* Nobody waits for this hold any more (cancelled, changed, declined
+   * since): release it at the gateway. */
+  g_message ("payments: pledge %s does not wait for charge %s: voiding it", p->id, event->object_id);
+  return prim->job_insert (conn, NULL, CS_PAYMENT_JOB_VOID, p->id, NULL, event->object_id, NULL,
+                           event->amount > 0 ? event->amount : p->amount, p->currency, now, error);
+}
+
+static gboolean
+on_authorization_failed (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r,
+                         const CsPaymentEvent *event, gint64 now, GError **error)
+{
+  CsPledge *p = r->p;
+
+  if (!awaits (r, event) || (p->status != CS_PLEDGE_PENDING && p->status != CS_PLEDGE_CAPTURE_FAILED))
+    return ignore_event (event, r, "no authorization is awaited");
+  money_set_str (&p->failure_reason, event->failure_reason != NULL ? event->failure_reason
+                                                                   : "The card was declined.");
+  money_set_str (&r->pending_job_id, NULL);
+  /* A failed CHARGE leaves the pledge to be fixed again, until its deadline. */
+  if (p->status == CS_PLEDGE_CAPTURE_FAILED)
+    return prim->row_save (conn, r, now, error);
+
+  p->status = CS_PLEDGE_FAILED;
+  if (!prim->tier_release (conn, p->reward_tier_id, now, error) || !prim->row_save (conn, r, now, error))
+    return FALSE;
+  return p->reward_tier_id == NULL || prim->campaign_changed (conn, p->campaign_id, 0, 0, now, NULL, error);
+}
+
+static gboolean
+on_captured (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const MoneyCamp *k,
+             const CsPaymentEvent *event, gint64 now, GError **error)
+{
+  CsPledge *p = r->p;
+  CsFeeSettings fees = k->fees;
+  gboolean held;
+
+  if ((p->status == CS_PLEDGE_COLLECTED || p->status == CS_PLEDGE_REFUNDED) && is_its_charge (r, event))
+    return TRUE;   /* the same capture again */
+  if (!((p->status == CS_PLEDGE_AUTHORIZED && (is_its_charge (r, event) || awaits (r, event))) ||
+        (p->status == CS_PLEDGE_CAPTURE_FAILED && (awaits (r, event) || is_its_charge (r, event)))))
+    {
+      /* Money we did not ask for (a second charge): give it back. */
+      g_warning ("payments: unexpected capture %s of pledge %s (%s): refunding it", event->object_id,
+                 p->id, cs_pledge_status_to_string (p->status));
+      return event->amount <= 0 ||
+             prim->job_insert (conn, NULL, CS_PAYMENT_JOB_REFUND, p->id, NULL, event->object_id, NULL,
+                               event->amount, p->currency, now, error);
+    }
+  if (event->amount != p->amount)
+    return ignore_event (event, r, "the captured amount differs from the pledge");
+
+  if (!k->has_fees)
+    {
+      g_warning ("store: campaign %s has no fee snapshot: capturing at today's fees", p->campaign_id);
+      if (!prim->fee_settings_read (conn, &fees, error))
+        return FALSE;
+    }
+  /* After a failed capture the hold was released already. */
+  held = p->status == CS_PLEDGE_AUTHORIZED;
+  money_set_str (&r->charge_id, event->object_id);
+  if (!money_ledger_capture (prim, conn, r, held, &fees, event->object_id, now, error))
+    return FALSE;
+  p->status = CS_PLEDGE_COLLECTED;
+  p->capture_retry_until = 0;
+  g_clear_pointer (&p->failure_reason, g_free);
+  money_set_str (&r->pending_job_id, NULL);
+  return prim->row_save (conn, r, now, error);
+}
+
+static gboolean
+on_capture_failed (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const CsPaymentEvent *event,
+                   gint64 now, GError **error)
+{
+  CsPledge *p = r->p;
+  const char *reason = event->failure_reason != NULL ? event->failure_reason
+                                                     : "The card could not be charged.";
+
+  if (p->status == CS_PLEDGE_AUTHORIZED && (is_its_charge (r, event) || awaits (r, event)))
+    {
+      /* The hold is gone; still counted: the backer has 7 days to fix it. */
+      if (!money_ledger_release (prim, conn, r, "void", p->amount, now, error))
+        return FALSE;
+      p->status = CS_PLEDGE_CAPTURE_FAILED;
+      p->capture_retry_until = now + CS_CAPTURE_RETRY_SECONDS;
+      money_set_str (&p->failure_reason, reason);
+      return prim->row_save (conn, r, now, error);
+    }
+  if (p->status == CS_PLEDGE_CAPTURE_FAILED && awaits (r, event))
+    {
+      money_set_str (&p->failure_reason, reason);
+      money_set_str (&r->pending_job_id, NULL);
+      return prim->row_save (conn, r, now, error);
+    }
+  return ignore_event (event, r, "no capture is awaited");
+}
+
+static gboolean
+on_refunded (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const CsPaymentEvent *event,
+             gint64 now, GError **error)
+{
+  CsPledge *p = r->p;
+  g_autofree char *creator = money_campaign_account (p->campaign_id, "creator");
+  const MoneyEntry entries[] = { { creator, p->amount }, { "processor", -p->amount } };
+
+  /* A refund the processor refused is reported with its reason. */
+  if (event->failure_reason != NULL)
+    return ignore_event (event, r, event->failure_reason);
+  if (p->status != CS_PLEDGE_COLLECTED || !is_its_charge (r, event))
+    return ignore_event (event, r, "the pledge is not collected with this charge");
+  if (event->amount != p->amount)
+    return ignore_event (event, r, "the refunded amount differs from the pledge");
+  if (!money_post_pledge_txn (prim, conn, r, "refund", p->amount, event->object_id, entries,
+                              G_N_ELEMENTS (entries), now, error))
+    return FALSE;
+  p->status = CS_PLEDGE_REFUNDED;
+  return prim->row_save (conn, r, now, error);
+}
+
+gboolean
+money_pledge_event (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaymentEvent *event, gint64 now,
+                    CsCampaignProgress *progress, GError **error)
+{
+  g_auto(MoneyRow) r = { 0 };
+  g_auto(MoneyCamp) k = { 0 };
+  g_autoptr(GError) local = NULL;
+
+  if (!prim->pledge_lock (conn, event->reference, &r, &k, &local))
+    {
+      if (!g_error_matches (local, CS_ERROR, CS_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_message ("payments: event %s refers to no pledge (%s): recorded and ignored", event->event_id,
+                 event->reference);
+      return TRUE;
+    }
+  if (g_strcmp0 (event->currency, r.p->currency) != 0)
+    return ignore_event (event, &r, "another currency");
+
+  switch (event->type)
+    {
+    case CS_PAYMENT_EVENT_AUTHORIZED:
+      return on_authorized (prim, conn, &r, &k, event, now, progress, error);
+    case CS_PAYMENT_EVENT_AUTHORIZATION_FAILED:
+      return on_authorization_failed (prim, conn, &r, event, now, error);
+    case CS_PAYMENT_EVENT_CAPTURED:
+      return on_captured (prim, conn, &r, &k, event, now, error);
+    case CS_PAYMENT_EVENT_CAPTURE_FAILED:
+      return on_capture_failed (prim, conn, &r, event, now, error);
+    case CS_PAYMENT_EVENT_REFUNDED:
+      return on_refunded (prim, conn, &r, event, now, error);
+    case CS_PAYMENT_EVENT_VOIDED:
+    case CS_PAYMENT_EVENT_PAYOUT_PAID:
+    case CS_PAYMENT_EVENT_PAYOUT_FAILED:
+    default:
+      /* A void confirms what the ledger recorded when it was asked for. */
+      return TRUE;
+    }
+}

@@ -1,0 +1,185 @@
+/* cs-store-money-logic.h: the money path's rules, shared by the SQLite
+ * (cs-store-sqlite-money.c) and PostgreSQL (cs-store-pg-money.c) backends.
+ * Only those two files include this header.
+ *
+ * What is here decides, and never speaks SQL: the pledge and campaign
+ * records the money path works on, the checks of an amount or a campaign,
+ * the ledger transactions of a pledge, the gateway-event state machine of a
+ * pledge, and changing or cancelling a pledge.  It reaches the database only
+ * through MoneyPrimitives, a table of a few backend functions that each
+ * backend fills with its own (static) implementations; every shared function
+ * takes that table and the connection (the backend's connection, passed as
+ * its CsStoreConn parent) as its first two arguments.
+ *
+ * Every function here runs inside the backend's write transaction, and the
+ * backend keeps its lock order: the shared code locks nothing itself; it
+ * reads the pledge and its campaign by MoneyPrimitives.pledge_lock() first,
+ * then writes (reward tier, pledge, jobs, ledger, campaign totals) as the
+ * backend's own code did.
+ */
+#pragma once
+
+#include "cs-store-private.h"
+
+G_BEGIN_DECLS
+
+/* ---- Records ------------------------------------------------------------------------- */
+
+/* A pledge as the money path changes it: the public model plus the payment
+ * state it does not show. */
+typedef struct {
+  CsPledge       *p;
+  char           *charge_id;
+  char           *pending_job_id;    /* the AUTHORIZE or CHARGE job whose answer we await */
+  char           *void_reason;
+  CsPledgeStatus  loaded;            /* the status read: the guard of MoneyPrimitives.row_save() */
+} MoneyRow;
+
+void money_row_clear (MoneyRow *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MoneyRow, money_row_clear)
+
+/* What the money path needs of a campaign. */
+typedef struct {
+  char            *id;
+  CsCampaignStatus status;
+  gint64           goal_amount;
+  gint64           current_amount;
+  gint64           backer_count;
+  gint64           end_date;
+  char             currency[4];
+  char            *creator_id;
+  gboolean         has_fees;       /* the snapshot taken at settlement */
+  CsFeeSettings    fees;
+} MoneyCamp;
+
+void money_camp_clear (MoneyCamp *k);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MoneyCamp, money_camp_clear)
+
+/* One ledger entry: debit > 0, credit < 0. */
+typedef struct {
+  const char *account;
+  gint64      amount;
+} MoneyEntry;
+
+/* One money transaction (money_transactions row) of a pledge or a withdrawal. */
+typedef struct {
+  const char *kind;
+  const char *campaign_id;
+  const char *pledge_id;     /* one of these two */
+  const char *withdrawal_id;
+  gint64      amount;
+  const char *currency;
+  const char *gateway_ref;
+} MoneyTxn;
+
+/* ---- What the shared code needs of a backend ----------------------------------------- */
+
+typedef struct {
+  /* Reads pledge @pledge_id into @r and its campaign into @k, locked for
+   * this transaction in the backend's order (campaign first).  NOT_FOUND
+   * "Pledge" if there is no such pledge. */
+  gboolean   (*pledge_lock)       (CsStoreConn *conn, const char *pledge_id, MoneyRow *r, MoneyCamp *k,
+                                   GError **error);
+  /* Writes @r back if it is still in status r->loaded (CONFLICT if not);
+   * then r->loaded = r->p->status and r->p->updated_at = @now. */
+  gboolean   (*row_save)          (CsStoreConn *conn, MoneyRow *r, gint64 now, GError **error);
+  /* The pledge as the API shows it (with names). */
+  CsPledge  *(*pledge_view)       (CsStoreConn *conn, const char *pledge_id, GError **error);
+  /* Applies a change of the counted pledges to the campaign's totals; fills
+   * @progress (may be NULL) with the campaign's new totals. */
+  gboolean   (*campaign_changed)  (CsStoreConn *conn, const char *campaign_id, gint64 d_amount,
+                                   gint64 d_backers, gint64 now, CsCampaignProgress *progress,
+                                   GError **error);
+  /* The reward's minimum amount; INVALID if it is no reward of @campaign_id. */
+  gboolean   (*tier_minimum)      (CsStoreConn *conn, const char *tier_id, const char *campaign_id,
+                                   gint64 *minimum, GError **error);
+  /* Claims one of the reward's places; CONFLICT reward-sold-out if none is left. */
+  gboolean   (*tier_claim)        (CsStoreConn *conn, const char *tier_id, const char *campaign_id,
+                                   gint64 now, GError **error);
+  /* Gives a place back (@tier_id NULL: nothing to do). */
+  gboolean   (*tier_release)      (CsStoreConn *conn, const char *tier_id, gint64 now, GError **error);
+  /* Queues a payment job (@job_id NULL: a new id). */
+  gboolean   (*job_insert)        (CsStoreConn *conn, const char *job_id, CsPaymentJobKind kind,
+                                   const char *pledge_id, const char *withdrawal_id, const char *object_id,
+                                   const char *payment_method_id, gint64 amount, const char *currency,
+                                   gint64 now, GError **error);
+  /* Deletes job @job_id if it was never sent (@job_id NULL: nothing to do). */
+  gboolean   (*job_drop_unsent)   (CsStoreConn *conn, const char *job_id, GError **error);
+  /* Writes a transaction and its entries, already checked by
+   * money_txn_check(); returns the new transaction's id. */
+  char      *(*post_txn)          (CsStoreConn *conn, const MoneyTxn *txn, const MoneyEntry *entries,
+                                   guint n_entries, gint64 now, GError **error);
+  /* Today's fee settings. */
+  gboolean   (*fee_settings_read) (CsStoreConn *conn, CsFeeSettings *out, GError **error);
+} MoneyPrimitives;
+
+/* ---- Small helpers --------------------------------------------------------------------- */
+
+/* Replaces *@field by a copy of @value. */
+void     money_set_str        (char **field, const char *value);
+/* "campaign:<id>:<which>" */
+char    *money_campaign_account (const char *campaign_id, const char *which);
+/* A page size: 0 means CS_STORE_DEFAULT_LIMIT; at most CS_STORE_MAX_LIMIT. */
+guint    money_clamp_limit    (guint limit);
+/* Sets CONFLICT with @slug as the problem type (NULL: the default) and the
+ * formatted message; returns FALSE. */
+gboolean money_conflict       (GError **error, const char *slug, const char *format, ...) G_GNUC_PRINTF (3, 4);
+/* Sets INVALID (@detail) with @message on @field; returns FALSE. */
+gboolean money_invalid_field  (GError **error, const char *field, const char *message, const char *detail);
+/* Logs @why and sets INTERNAL; returns FALSE. */
+gboolean money_internal       (GError **error, const char *why);
+
+/* ---- Rules ------------------------------------------------------------------------------ */
+
+/* At least the platform minimum and the reward's minimum (@tier_min, 0 if none). */
+gboolean money_check_amount_against (const char *currency, gint64 tier_min, gint64 amount, GError **error);
+/* The same, reading the minimum of reward @tier_id (NULL: none). */
+gboolean money_check_amount   (const MoneyPrimitives *prim, CsStoreConn *conn, const char *campaign_id,
+                               const char *currency, const char *tier_id, gint64 amount, GError **error);
+/* The campaign is live and not ended, else CONFLICT naming @action. */
+gboolean money_check_open_at  (CsCampaignStatus status, gint64 end_date, gint64 now, const char *action,
+                               GError **error);
+gboolean money_check_open     (const MoneyCamp *k, gint64 now, const char *action, GError **error);
+/* In its final 24 hours a campaign that reached its goal keeps it. */
+gboolean money_check_final_window (const MoneyCamp *k, gint64 new_current, gint64 now, GError **error);
+/* No idempotency (@idem NULL), or all of it; else INVALID Idempotency-Key. */
+gboolean money_idem_check_args (const CsIdempotency *idem, GError **error);
+/* The kind named @text; FALSE if none is. */
+gboolean money_job_kind_from_text (const char *text, CsPaymentJobKind *out);
+
+/* ---- The ledger ------------------------------------------------------------------------- */
+
+/* INTERNAL unless @entries are at least two, none zero, and sum to zero
+ * without overflow, and the transaction's amount is positive.  Every
+ * backend's post_txn() starts with it. */
+gboolean money_txn_check      (const MoneyTxn *txn, const MoneyEntry *entries, guint n_entries, GError **error);
+/* Posts a transaction of pledge @r and makes it the pledge's newest. */
+gboolean money_post_pledge_txn (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *kind,
+                                gint64 amount, const char *gateway_ref, const MoneyEntry *entries,
+                                guint n_entries, gint64 now, GError **error);
+/* authorization: D card_holds, C campaign:pledged */
+gboolean money_ledger_hold    (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r,
+                               const char *gateway_ref, gint64 now, GError **error);
+/* void (all of a hold) or release (part of it): D campaign:pledged, C card_holds */
+gboolean money_ledger_release (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *kind,
+                               gint64 amount, gint64 now, GError **error);
+/* capture: (the hold released, if @held) D processor, C campaign:creator;
+ * then the fees at @fees: D campaign:creator, C platform:fees and
+ * processor:fees, one transaction each. */
+gboolean money_ledger_capture (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, gboolean held,
+                               const CsFeeSettings *fees, const char *gateway_ref, gint64 now, GError **error);
+/* An authorized pledge's hold is released: in the ledger, and at the
+ * gateway by a VOID job (@job_id, NULL: a new id) for its charge. */
+gboolean money_void_hold      (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *job_id,
+                               gint64 now, GError **error);
+
+/* ---- Gateway events --------------------------------------------------------------------- */
+
+/* Applies a gateway event about pledge event->reference (the pledge's
+ * state machine).  An event for no pledge, or one that does not fit the
+ * pledge's state, is logged and acknowledged (TRUE).  @progress: the
+ * campaign's totals when an authorization counts the pledge. */
+gboolean money_pledge_event   (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaymentEvent *event,
+                               gint64 now, CsCampaignProgress *progress, GError **error);
+
+G_END_DECLS
