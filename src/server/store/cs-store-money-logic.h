@@ -4,8 +4,8 @@
  *
  * What is here decides, and never speaks SQL: the pledge and campaign
  * records the money path works on, the checks of an amount or a campaign,
- * the ledger transactions of a pledge, the gateway-event state machine of a
- * pledge, and changing or cancelling a pledge.  It reaches the database only
+ * the ledger transactions of a pledge, changing or cancelling a pledge, and
+ * the gateway-event state machine of a pledge.  It reaches the database only
  * through MoneyPrimitives, a table of a few backend functions that each
  * backend fills with its own (static) implementations; every shared function
  * takes that table and the connection (the backend's connection, passed as
@@ -172,6 +172,22 @@ gboolean money_ledger_capture (const MoneyPrimitives *prim, CsStoreConn *conn, M
  * gateway by a VOID job (@job_id, NULL: a new id) for its charge. */
 gboolean money_void_hold      (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *job_id,
                                gint64 now, GError **error);
+
+/* ---- Pledges: change and cancel ----------------------------------------------------------- */
+
+/* The body of the pledge_change operation (cs-store-money.h), inside the
+ * backend's write transaction: the backer's pledge @pledge_id changed as
+ * @change says (a CAPTURE_FAILED one only gets a new card), its hold, jobs,
+ * tier claim and campaign totals following.  Returns the pledge as the API
+ * shows it, or NULL with @error. */
+CsPledge *money_pledge_change (const MoneyPrimitives *prim, CsStoreConn *conn, const char *pledge_id,
+                               const char *backer_id, const CsPledgeChange *change, gint64 now,
+                               CsCampaignProgress *progress, GError **error);
+/* The body of pledge_cancel: the pledge cancelled, its hold voided by job
+ * @job_id (or its unsent AUTHORIZE job dropped), its tier claim given back. */
+CsPledge *money_pledge_cancel (const MoneyPrimitives *prim, CsStoreConn *conn, const char *pledge_id,
+                               const char *backer_id, const char *job_id, gint64 now,
+                               CsCampaignProgress *progress, GError **error);
 
 /* ---- Gateway events --------------------------------------------------------------------- */
 

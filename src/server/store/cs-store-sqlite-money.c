@@ -905,147 +905,13 @@ sqlite_pledge_list_for_campaign (CsStoreConn *conn, const char *campaign_id, con
 
 /* ---- Pledges: change and cancel ----------------------------------------------------------------- */
 
-static gboolean
-pledge_of_backer (CsSqliteConn *c, const char *pledge_id, const char *backer_id, MoneyRow *r,
-                  GError **error)
-{
-  if (!row_load (c, pledge_id, r, error))
-    return FALSE;
-  /* Another user's pledge does not exist for this one. */
-  if (g_strcmp0 (r->p->backer_id, backer_id) != 0)
-    {
-      sq_set_not_found (error, "Pledge");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* A capture failed: the backer gives a new card; a CHARGE job authorizes
- * and captures the same amount at once. */
-static gboolean
-fix_payment (CsSqliteConn *c, MoneyRow *r, const CsPledgeChange *change, gint64 now, GError **error)
-{
-  if ((change->has_amount && change->amount != r->p->amount) ||
-      (change->has_tier && g_strcmp0 (change->reward_tier_id, r->p->reward_tier_id) != 0))
-    return money_conflict (error, "payment-failed",
-                           "The payment of this pledge failed after the campaign ended: only its payment "
-                     "method can change now (send payment_method).");
-  if (change->payment_method_id == NULL)
-    return money_conflict (error, "payment-failed",
-                           "The payment of this pledge failed: send a new payment_method to fix it.");
-  if (now >= r->p->capture_retry_until)
-    return money_conflict (error, "payment-fix-expired", "The time to fix the payment of this pledge has passed.");
-  if (r->pending_job_id != NULL)
-    return money_conflict (error, "payment-in-progress",
-                           "A payment with a new card is already in progress for this pledge.");
-
-  money_set_str (&r->p->payment_method_id, change->payment_method_id);
-  money_set_str (&r->pending_job_id, change->job_id);
-  return job_insert (&c->parent, change->job_id, CS_PAYMENT_JOB_CHARGE, r->p->id, NULL, NULL,
-                     r->p->payment_method_id, r->p->amount, r->p->currency, now, error) &&
-         row_save (&c->parent, r, now, error);
-}
-
-static CsPledge *
-pledge_change_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id,
-                   const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress,
-                   GError **error)
-{
-  g_auto(MoneyRow) r = { 0 };
-  g_auto(MoneyCamp) k = { 0 };
-  g_autofree char *new_tier = NULL;
-  gint64 new_amount, old_counted, new_counted;
-  gboolean was_authorized, reauthorize, tier_changes;
-
-  if (!pledge_of_backer (c, pledge_id, backer_id, &r, error) ||
-      !camp_load (c, r.p->campaign_id, &k, error))
-    return NULL;
-
-  if (r.p->status == CS_PLEDGE_CAPTURE_FAILED)
-    {
-      if (!fix_payment (c, &r, change, now, error))
-        return NULL;
-      return pledge_view (&c->parent, pledge_id, error);
-    }
-  if (r.p->status != CS_PLEDGE_PENDING && r.p->status != CS_PLEDGE_AUTHORIZED)
-    {
-      money_conflict (error, "pledge-closed", "This pledge is %s: it can no longer be changed.",
-                      cs_pledge_status_to_string (r.p->status));
-      return NULL;
-    }
-  if (!money_check_open (&k, now, "its pledges can no longer be changed", error))
-    return NULL;
-
-  was_authorized = r.p->status == CS_PLEDGE_AUTHORIZED;
-  new_amount = change->has_amount ? change->amount : r.p->amount;
-  new_tier = g_strdup (change->has_tier ? change->reward_tier_id : r.p->reward_tier_id);
-  tier_changes = g_strcmp0 (new_tier, r.p->reward_tier_id) != 0;
-  if (!money_check_amount (&primitives, &c->parent, r.p->campaign_id, k.currency, new_tier, new_amount, error))
-    return NULL;
-
-  /* A hold covers a lower amount; more money, or another card, needs a new
-   * authorization.  A pending pledge's awaited authorization is for the old
-   * terms: a new one replaces it. */
-  if (was_authorized)
-    reauthorize = new_amount > r.p->amount || change->payment_method_id != NULL;
-  else
-    reauthorize = new_amount != r.p->amount || change->payment_method_id != NULL;
-  old_counted = was_authorized ? r.p->amount : 0;
-  new_counted = was_authorized && !reauthorize ? new_amount : 0;
-  if (!money_check_final_window (&k, k.current_amount - old_counted + new_counted, now, error))
-    return NULL;
-
-  if (tier_changes &&
-      (!tier_release (&c->parent, r.p->reward_tier_id, now, error) ||
-       (new_tier != NULL && !tier_claim (&c->parent, new_tier, r.p->campaign_id, now, error))))
-    return NULL;
-
-  if (was_authorized && reauthorize)
-    {
-      if (!money_void_hold (&primitives, &c->parent, &r, NULL, now, error))
-        return NULL;
-    }
-  else if (was_authorized && new_amount < r.p->amount)
-    {
-      if (!money_ledger_release (&primitives, &c->parent, &r, "release", r.p->amount - new_amount, now, error))
-        return NULL;
-    }
-  else if (reauthorize && !job_drop_unsent (&c->parent, r.pending_job_id, error))
-    return NULL;
-
-  r.p->amount = new_amount;
-  money_set_str (&r.p->reward_tier_id, new_tier);
-  if (change->payment_method_id != NULL)
-    money_set_str (&r.p->payment_method_id, change->payment_method_id);
-  if (reauthorize)
-    {
-      if (change->job_id == NULL || r.p->payment_method_id == NULL)
-        {
-          money_invalid_field (error, "payment_method", "is required", "A payment method is required.");
-          return NULL;
-        }
-      r.p->status = CS_PLEDGE_PENDING;
-      money_set_str (&r.charge_id, NULL);
-      money_set_str (&r.pending_job_id, change->job_id);
-      if (!job_insert (&c->parent, change->job_id, CS_PAYMENT_JOB_AUTHORIZE, r.p->id, NULL, NULL,
-                       r.p->payment_method_id, new_amount, r.p->currency, now, error))
-        return NULL;
-    }
-  if (!row_save (&c->parent, &r, now, error))
-    return NULL;
-  if ((new_counted != old_counted || tier_changes) &&
-      !campaign_changed (&c->parent, r.p->campaign_id, new_counted - old_counted,
-                         (new_counted > 0) - (old_counted > 0), now, progress, error))
-    return NULL;
-  return pledge_view (&c->parent, pledge_id, error);
-}
-
 CsPledge *
 sqlite_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *backer_id,
                       const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress,
                       GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
+  CsPledge *pledge;
 
   g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && change != NULL && progress != NULL, NULL);
   memset (progress, 0, sizeof *progress);
@@ -1056,50 +922,8 @@ sqlite_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *back
     }
   if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return sq_txn_end_with (c, pledge_change_txn (c, pledge_id, backer_id, change, now, progress, error),
-                          (GDestroyNotify) cs_pledge_free, error);
-}
-
-static CsPledge *
-pledge_cancel_txn (CsSqliteConn *c, const char *pledge_id, const char *backer_id, const char *job_id,
-                   gint64 now, CsCampaignProgress *progress, GError **error)
-{
-  g_auto(MoneyRow) r = { 0 };
-  g_auto(MoneyCamp) k = { 0 };
-  gint64 counted;
-
-  if (!pledge_of_backer (c, pledge_id, backer_id, &r, error) ||
-      !camp_load (c, r.p->campaign_id, &k, error))
-    return NULL;
-  if (r.p->status != CS_PLEDGE_PENDING && r.p->status != CS_PLEDGE_AUTHORIZED)
-    {
-      money_conflict (error, "pledge-closed", "This pledge is %s: it can no longer be cancelled.",
-                      cs_pledge_status_to_string (r.p->status));
-      return NULL;
-    }
-  if (!money_check_open (&k, now, "its pledges can no longer be cancelled", error))
-    return NULL;
-  counted = r.p->status == CS_PLEDGE_AUTHORIZED ? r.p->amount : 0;
-  if (!money_check_final_window (&k, k.current_amount - counted, now, error) ||
-      !tier_release (&c->parent, r.p->reward_tier_id, now, error))
-    return NULL;
-  if (r.p->status == CS_PLEDGE_AUTHORIZED)
-    {
-      if (!money_void_hold (&primitives, &c->parent, &r, job_id, now, error))
-        return NULL;
-    }
-  /* A pending one: its authorization, if it comes, is voided then. */
-  else if (!job_drop_unsent (&c->parent, r.pending_job_id, error))
-    return NULL;
-
-  r.p->status = CS_PLEDGE_CANCELLED;
-  money_set_str (&r.pending_job_id, NULL);
-  if (!row_save (&c->parent, &r, now, error))
-    return NULL;
-  if ((counted > 0 || r.p->reward_tier_id != NULL) &&
-      !campaign_changed (&c->parent, r.p->campaign_id, -counted, counted > 0 ? -1 : 0, now, progress, error))
-    return NULL;
-  return pledge_view (&c->parent, pledge_id, error);
+  pledge = money_pledge_change (&primitives, conn, pledge_id, backer_id, change, now, progress, error);
+  return sq_txn_end_with (c, pledge, (GDestroyNotify) cs_pledge_free, error);
 }
 
 CsPledge *
@@ -1107,13 +931,14 @@ sqlite_pledge_cancel (CsStoreConn *conn, const char *pledge_id, const char *back
                       gint64 now, CsCampaignProgress *progress, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
+  CsPledge *pledge;
 
   g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && progress != NULL, NULL);
   memset (progress, 0, sizeof *progress);
   if (!sq_txn_begin (c, TRUE, error))
     return NULL;
-  return sq_txn_end_with (c, pledge_cancel_txn (c, pledge_id, backer_id, job_id, now, progress, error),
-                          (GDestroyNotify) cs_pledge_free, error);
+  pledge = money_pledge_cancel (&primitives, conn, pledge_id, backer_id, job_id, now, progress, error);
+  return sq_txn_end_with (c, pledge, (GDestroyNotify) cs_pledge_free, error);
 }
 
 /* ---- Payment jobs ---------------------------------------------------------------------------------- */
