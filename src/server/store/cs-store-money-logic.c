@@ -704,3 +704,262 @@ money_pledge_event (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaym
       return TRUE;
     }
 }
+
+/* ---- The books (check_books) ------------------------------------------------------------------------------ */
+
+/* Per currency, over all campaigns. */
+typedef struct {
+  gint64 authorized, platform_fee, processing_fee, collected, refunded, paid;
+} MoneyBookCurrency;
+
+static void
+book_campaign_free (MoneyBookCampaign *b)
+{
+  g_free (b->id);
+  g_free (b);
+}
+
+void
+money_books_init (MoneyBooks *books, GPtrArray *violations)
+{
+  books->campaigns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) book_campaign_free);
+  books->order = g_ptr_array_new ();
+  books->accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  books->violations = violations;
+}
+
+void
+money_books_clear (MoneyBooks *books)
+{
+  g_clear_pointer (&books->order, g_ptr_array_unref);
+  g_clear_pointer (&books->campaigns, g_hash_table_unref);
+  g_clear_pointer (&books->accounts, g_hash_table_unref);
+  books->violations = NULL;
+}
+
+static void
+violation (MoneyBooks *books, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+violation (MoneyBooks *books, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_ptr_array_add (books->violations, g_strdup_vprintf (format, args));
+  va_end (args);
+}
+
+void
+money_books_bad_txn (MoneyBooks *books, const char *txn_id, const char *kind, gint64 n_entries,
+                     gint64 n_foreign, gint64 sum)
+{
+  if (n_entries == 0)
+    violation (books, "transaction %s (%s) has no entries", txn_id, kind);
+  else if (n_foreign > 0)
+    violation (books, "transaction %s (%s) has entries in another currency", txn_id, kind);
+  else
+    violation (books, "transaction %s (%s): its entries sum to %" G_GINT64_FORMAT ", not 0", txn_id, kind, sum);
+}
+
+void
+money_books_orphan_entries (MoneyBooks *books, const char *txn_id)
+{
+  violation (books, "ledger entries name transaction %s, which does not exist", txn_id);
+}
+
+void
+money_books_captured_twice (MoneyBooks *books, const char *pledge_id, gint64 n_captures)
+{
+  violation (books, "pledge %s was captured %" G_GINT64_FORMAT " times", pledge_id, n_captures);
+}
+
+void
+money_books_capture_mismatch (MoneyBooks *books, const char *pledge_id, const char *status,
+                              gboolean has_capture)
+{
+  if (has_capture)
+    violation (books, "pledge %s is %s but has a capture", pledge_id, status);
+  else
+    violation (books, "pledge %s is %s but has no capture", pledge_id, status);
+}
+
+void
+money_books_payout_missing (MoneyBooks *books, const char *withdrawal_id)
+{
+  violation (books, "withdrawal %s is paid but has no payout transaction", withdrawal_id);
+}
+
+void
+money_books_tier (MoneyBooks *books, const char *tier_id, gint64 claimed, gboolean limited, gint64 quantity,
+                  gint64 active)
+{
+  if (claimed != active)
+    violation (books, "reward %s: quantity_claimed %" G_GINT64_FORMAT " but %" G_GINT64_FORMAT
+               " active pledges hold it", tier_id, claimed, active);
+  if (limited && active > quantity)
+    violation (books, "reward %s: %" G_GINT64_FORMAT " active pledges for %" G_GINT64_FORMAT " available",
+               tier_id, active, quantity);
+}
+
+void
+money_books_campaign (MoneyBooks *books, const char *id, const char *currency, gint64 current_amount,
+                      gint64 backer_count, const CsFeeSettings *fees)
+{
+  MoneyBookCampaign *b = g_new0 (MoneyBookCampaign, 1);
+
+  b->id = g_strdup (id);
+  g_strlcpy (b->currency, currency, sizeof b->currency);
+  b->current_amount = current_amount;
+  b->backer_count = backer_count;
+  b->has_fees = fees != NULL;
+  if (fees != NULL)
+    b->fees = *fees;
+  g_hash_table_insert (books->campaigns, b->id, b);
+  g_ptr_array_add (books->order, b);
+}
+
+void
+money_books_pledge_totals (MoneyBooks *books, const char *campaign_id, gint64 counted_sum, gint64 counted_n,
+                           gint64 authorized)
+{
+  MoneyBookCampaign *b = g_hash_table_lookup (books->campaigns, campaign_id);
+
+  if (b == NULL)
+    return;   /* foreign keys: cannot happen */
+  b->counted_sum = counted_sum;
+  b->counted_n = counted_n;
+  b->authorized = authorized;
+}
+
+/* With the fees the pledge was charged, at its campaign's rates. */
+void
+money_books_collected (MoneyBooks *books, const char *campaign_id, gint64 amount, const char *status)
+{
+  MoneyBookCampaign *b = g_hash_table_lookup (books->campaigns, campaign_id);
+  gint64 platform_fee = 0, processing_fee = 0;
+
+  if (b == NULL)
+    return;
+  b->collected += amount;
+  if (g_strcmp0 (status, "refunded") == 0)
+    b->refunded += amount;
+  if (b->has_fees && cs_fees_for_amount (&b->fees, amount, &platform_fee, &processing_fee))
+    {
+      b->platform_fee += platform_fee;
+      b->processing_fee += processing_fee;
+    }
+}
+
+void
+money_books_withdrawals (MoneyBooks *books, const char *campaign_id, gint64 withdrawn, gint64 in_flight,
+                         gint64 paid)
+{
+  MoneyBookCampaign *b = g_hash_table_lookup (books->campaigns, campaign_id);
+
+  if (b == NULL)
+    return;
+  b->withdrawn = withdrawn;
+  b->in_flight = in_flight;
+  b->paid = paid;
+}
+
+void
+money_books_account (MoneyBooks *books, const char *account, const char *currency, gint64 balance)
+{
+  g_hash_table_insert (books->accounts, g_strconcat (account, "|", currency, NULL),
+                       g_memdup2 (&balance, sizeof balance));
+}
+
+static gint64
+account_balance (MoneyBooks *books, const char *account, const char *currency)
+{
+  g_autofree char *key = g_strconcat (account, "|", currency, NULL);
+  gint64 *sum = g_hash_table_lookup (books->accounts, key);
+
+  return sum != NULL ? *sum : 0;
+}
+
+/* The campaign-level invariants, and the per-currency sums of @b. */
+static void
+books_check_campaign (MoneyBooks *books, MoneyBookCampaign *b, GHashTable *currencies)
+{
+  g_autofree char *pledged = money_campaign_account (b->id, "pledged");
+  g_autofree char *creator = money_campaign_account (b->id, "creator");
+  g_autofree char *payouts = money_campaign_account (b->id, "payouts");
+  gint64 held = -account_balance (books, pledged, b->currency);
+  gint64 owed = -account_balance (books, creator, b->currency);
+  gint64 in_flight = -account_balance (books, payouts, b->currency);
+  gint64 expected = b->collected - b->platform_fee - b->processing_fee - b->refunded - b->withdrawn;
+  MoneyBookCurrency *sums = g_hash_table_lookup (currencies, b->currency);
+
+  if (sums == NULL)
+    {
+      sums = g_new0 (MoneyBookCurrency, 1);
+      g_hash_table_insert (currencies, g_strdup (b->currency), sums);
+    }
+  sums->authorized += b->authorized;
+  sums->platform_fee += b->platform_fee;
+  sums->processing_fee += b->processing_fee;
+  sums->collected += b->collected;
+  sums->refunded += b->refunded;
+  sums->paid += b->paid;
+
+  if (b->current_amount != b->counted_sum)
+    violation (books, "campaign %s: current_amount %" G_GINT64_FORMAT " but its counted pledges sum to %"
+               G_GINT64_FORMAT, b->id, b->current_amount, b->counted_sum);
+  if (b->backer_count != b->counted_n)
+    violation (books, "campaign %s: backer_count %" G_GINT64_FORMAT " but it has %" G_GINT64_FORMAT
+               " counted pledges", b->id, b->backer_count, b->counted_n);
+  if (held != b->authorized)
+    violation (books, "campaign %s: its pledged account holds %" G_GINT64_FORMAT
+               " but its authorized pledges sum to %" G_GINT64_FORMAT, b->id, held, b->authorized);
+  if (b->collected > 0 && !b->has_fees)
+    violation (books, "campaign %s: it has collected pledges but no fee rates of its settlement", b->id);
+  if (owed != expected)
+    violation (books, "campaign %s: its creator account holds %" G_GINT64_FORMAT " but collected "
+               "%" G_GINT64_FORMAT " − fees %" G_GINT64_FORMAT " − refunded %" G_GINT64_FORMAT
+               " − withdrawn %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, b->id, owed, b->collected,
+               b->platform_fee + b->processing_fee, b->refunded, b->withdrawn, expected);
+  if (owed < 0)
+    violation (books, "campaign %s: its creator account is negative (%" G_GINT64_FORMAT ")", b->id, owed);
+  if (in_flight != b->in_flight)
+    violation (books, "campaign %s: its payouts account holds %" G_GINT64_FORMAT
+               " but its pending withdrawals sum to %" G_GINT64_FORMAT, b->id, in_flight, b->in_flight);
+}
+
+static void
+books_check_currency (MoneyBooks *books, const char *currency, const MoneyBookCurrency *sums)
+{
+  gint64 holds = account_balance (books, "card_holds", currency);
+  gint64 platform = -account_balance (books, "platform:fees", currency);
+  gint64 processing = -account_balance (books, "processor:fees", currency);
+  gint64 processor = account_balance (books, "processor", currency);
+  gint64 expected = sums->collected - sums->refunded - sums->paid;
+
+  if (holds != sums->authorized)
+    violation (books, "%s card_holds holds %" G_GINT64_FORMAT " but authorized pledges sum to %"
+               G_GINT64_FORMAT, currency, holds, sums->authorized);
+  if (platform != sums->platform_fee)
+    violation (books, "%s platform:fees holds %" G_GINT64_FORMAT " but the collected pledges' platform "
+               "fees sum to %" G_GINT64_FORMAT, currency, platform, sums->platform_fee);
+  if (processing != sums->processing_fee)
+    violation (books, "%s processor:fees holds %" G_GINT64_FORMAT " but the collected pledges' "
+               "processing fees sum to %" G_GINT64_FORMAT, currency, processing, sums->processing_fee);
+  if (processor != expected)
+    violation (books, "%s processor holds %" G_GINT64_FORMAT " but collected − refunded − paid out is %"
+               G_GINT64_FORMAT, currency, processor, expected);
+}
+
+void
+money_books_check (MoneyBooks *books)
+{
+  g_autoptr(GHashTable) currencies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GList) codes = NULL;
+
+  for (guint i = 0; i < books->order->len; i++)
+    books_check_campaign (books, g_ptr_array_index (books->order, i), currencies);
+  codes = g_list_sort (g_hash_table_get_keys (currencies), (GCompareFunc) strcmp);
+  for (GList *l = codes; l != NULL; l = l->next)
+    books_check_currency (books, l->data, g_hash_table_lookup (currencies, l->data));
+}

@@ -198,4 +198,79 @@ CsPledge *money_pledge_cancel (const MoneyPrimitives *prim, CsStoreConn *conn, c
 gboolean money_pledge_event   (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaymentEvent *event,
                                gint64 now, CsCampaignProgress *progress, GError **error);
 
+/* ---- The books (check_books) --------------------------------------------------------------- */
+
+/* One campaign as check_books sees it: its row, and the sums of its pledges,
+ * fees and withdrawals. */
+typedef struct {
+  char          *id;
+  char           currency[4];
+  gint64         current_amount;
+  gint64         backer_count;
+  gboolean       has_fees;
+  CsFeeSettings  fees;
+  gint64         counted_sum;
+  gint64         counted_n;
+  gint64         authorized;
+  gint64         collected;       /* collected and refunded pledges */
+  gint64         platform_fee;
+  gint64         processing_fee;
+  gint64         refunded;
+  gint64         withdrawn;       /* pending and paid withdrawals */
+  gint64         in_flight;       /* pending withdrawals */
+  gint64         paid;
+} MoneyBookCampaign;
+
+/* What a backend reads for check_books, all in one snapshot: it reports
+ * each row with the money_books_*() functions below, in this order: the
+ * ledger's own checks (each may add a violation at once), the campaigns,
+ * their pledge totals, collected pledges and withdrawals, the account
+ * balances; then money_books_check() adds the campaign and currency
+ * invariants. */
+typedef struct {
+  GHashTable *campaigns;   /* id → MoneyBookCampaign * (owned) */
+  GPtrArray  *order;       /* the same campaigns, in the order read */
+  GHashTable *accounts;    /* "account|currency" → gint64 * balance (owned) */
+  GPtrArray  *violations;  /* borrowed: one message (char *) per violation */
+} MoneyBooks;
+
+void money_books_init  (MoneyBooks *books, GPtrArray *violations);
+void money_books_clear (MoneyBooks *books);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MoneyBooks, money_books_clear)
+
+/* The ledger's own checks, one row each. */
+/* A transaction with no entries (@n_entries 0), with entries in another
+ * currency (@n_foreign > 0), or whose entries sum to @sum, not 0. */
+void money_books_bad_txn          (MoneyBooks *books, const char *txn_id, const char *kind, gint64 n_entries,
+                                   gint64 n_foreign, gint64 sum);
+void money_books_orphan_entries   (MoneyBooks *books, const char *txn_id);
+void money_books_captured_twice   (MoneyBooks *books, const char *pledge_id, gint64 n_captures);
+/* A pledge whose status says otherwise than its capture (@has_capture). */
+void money_books_capture_mismatch (MoneyBooks *books, const char *pledge_id, const char *status,
+                                   gboolean has_capture);
+void money_books_payout_missing   (MoneyBooks *books, const char *withdrawal_id);
+/* A reward: its quantity_claimed, its quantity (@limited FALSE: none), the
+ * active pledges that hold it. */
+void money_books_tier             (MoneyBooks *books, const char *tier_id, gint64 claimed, gboolean limited,
+                                   gint64 quantity, gint64 active);
+
+/* The sums, one row each; the rows of a campaign not read are skipped. */
+/* A campaign (@fees NULL: no fee rates of its settlement). */
+void money_books_campaign         (MoneyBooks *books, const char *id, const char *currency,
+                                   gint64 current_amount, gint64 backer_count, const CsFeeSettings *fees);
+/* Its counted pledges' sum and number, and its authorized pledges' sum. */
+void money_books_pledge_totals    (MoneyBooks *books, const char *campaign_id, gint64 counted_sum,
+                                   gint64 counted_n, gint64 authorized);
+/* One collected or refunded (@status) pledge of @amount. */
+void money_books_collected        (MoneyBooks *books, const char *campaign_id, gint64 amount,
+                                   const char *status);
+/* Its pending and paid withdrawals' sum, pending ones' sum, paid ones' sum. */
+void money_books_withdrawals      (MoneyBooks *books, const char *campaign_id, gint64 withdrawn,
+                                   gint64 in_flight, gint64 paid);
+/* The balance of a ledger account in a currency. */
+void money_books_account          (MoneyBooks *books, const char *account, const char *currency,
+                                   gint64 balance);
+/* After all rows: the campaign invariants, then each currency's (in code order). */
+void money_books_check            (MoneyBooks *books);
+
 G_END_DECLS

@@ -2167,61 +2167,66 @@ pg_withdrawal_list (CsStoreConn *conn, const char *creator_id, const char *curso
 
 /* ---- The books ------------------------------------------------------------------------------------------ */
 
-typedef struct {
-  char          *id;
-  char           currency[4];
-  gint64         current_amount;
-  gint64         backer_count;
-  gboolean       has_fees;
-  CsFeeSettings  fees;
-  gint64         counted_sum;
-  gint64         counted_n;
-  gint64         authorized;
-  gint64         collected;       /* collected and refunded pledges */
-  gint64         platform_fee;
-  gint64         processing_fee;
-  gint64         refunded;
-  gint64         withdrawn;       /* pending and paid withdrawals */
-  gint64         in_flight;       /* pending withdrawals */
-  gint64         paid;
-} BookCampaign;
-
-static void
-book_campaign_free (BookCampaign *b)
-{
-  g_free (b->id);
-  g_free (b);
-}
-
-/* Per currency, over all campaigns. */
-typedef struct {
-  gint64 authorized, platform_fee, processing_fee, collected, refunded, paid;
-} BookCurrency;
-
-static void
-violation (GPtrArray *violations, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-violation (GPtrArray *violations, const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_ptr_array_add (violations, g_strdup_vprintf (format, args));
-  va_end (args);
-}
-
-static gint64
-account_balance (GHashTable *accounts, const char *account, const char *currency)
-{
-  g_autofree char *key = g_strconcat (account, "|", currency, NULL);
-  gint64 *sum = g_hash_table_lookup (accounts, key);
-
-  return sum != NULL ? *sum : 0;
-}
-
+/* The ledger's own checks (cs-store-money-logic.c words the violations). */
 static gboolean
-books_campaigns (CsPgConn *c, GHashTable *campaigns, GPtrArray *order, GError **error)
+books_ledger (CsPgConn *c, MoneyBooks *books, GError **error)
+{
+  {
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_UNBALANCED, NULL, error);
+
+    if (r == NULL)
+      return FALSE;
+    for (int i = 0; i < PQntuples (r); i++)
+      money_books_bad_txn (books, pg_col_text (r, i, 0), pg_col_text (r, i, 1), pg_col_int (r, i, 2),
+                           pg_col_int (r, i, 4), pg_col_int (r, i, 3));
+  }
+  {
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_ORPHANS, NULL, error);
+
+    if (r == NULL)
+      return FALSE;
+    for (int i = 0; i < PQntuples (r); i++)
+      money_books_orphan_entries (books, pg_col_text (r, i, 0));
+  }
+  {
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_CAPTURES, NULL, error);
+
+    if (r == NULL)
+      return FALSE;
+    for (int i = 0; i < PQntuples (r); i++)
+      money_books_captured_twice (books, pg_col_text (r, i, 0), pg_col_int (r, i, 1));
+  }
+  {
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_CAPTURE_MISMATCH, NULL, error);
+
+    if (r == NULL)
+      return FALSE;
+    for (int i = 0; i < PQntuples (r); i++)
+      money_books_capture_mismatch (books, pg_col_text (r, i, 0), pg_col_text (r, i, 1), pg_col_bool (r, i, 2));
+  }
+  {
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_PAYOUTS, NULL, error);
+
+    if (r == NULL)
+      return FALSE;
+    for (int i = 0; i < PQntuples (r); i++)
+      money_books_payout_missing (books, pg_col_text (r, i, 0));
+  }
+  {
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_TIERS, NULL, error);
+
+    if (r == NULL)
+      return FALSE;
+    for (int i = 0; i < PQntuples (r); i++)
+      money_books_tier (books, pg_col_text (r, i, 0), pg_col_int (r, i, 1), !pg_col_null (r, i, 2),
+                        pg_col_int (r, i, 2), pg_col_int (r, i, 3));
+  }
+  return TRUE;
+}
+
+/* The campaigns with their sums, and the account balances. */
+static gboolean
+books_sums (CsPgConn *c, MoneyBooks *books, GError **error)
 {
   {
     g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_CAMPAIGNS, NULL, error);
@@ -2230,18 +2235,13 @@ books_campaigns (CsPgConn *c, GHashTable *campaigns, GPtrArray *order, GError **
       return FALSE;
     for (int i = 0; i < PQntuples (r); i++)
       {
-        BookCampaign *b = g_new0 (BookCampaign, 1);
+        CsFeeSettings fees = {
+          .platform_bps = pg_col_int (r, i, 4), .processing_bps = pg_col_int (r, i, 5),
+          .processing_fixed = pg_col_int (r, i, 6),
+        };
 
-        b->id = pg_col_dup (r, i, 0);
-        g_strlcpy (b->currency, pg_col_text (r, i, 1), sizeof b->currency);
-        b->current_amount = pg_col_int (r, i, 2);
-        b->backer_count = pg_col_int (r, i, 3);
-        b->has_fees = !pg_col_null (r, i, 4);
-        b->fees.platform_bps = pg_col_int (r, i, 4);
-        b->fees.processing_bps = pg_col_int (r, i, 5);
-        b->fees.processing_fixed = pg_col_int (r, i, 6);
-        g_hash_table_insert (campaigns, b->id, b);
-        g_ptr_array_add (order, b);
+        money_books_campaign (books, pg_col_text (r, i, 0), pg_col_text (r, i, 1), pg_col_int (r, i, 2),
+                              pg_col_int (r, i, 3), !pg_col_null (r, i, 4) ? &fees : NULL);
       }
   }
   {
@@ -2250,39 +2250,16 @@ books_campaigns (CsPgConn *c, GHashTable *campaigns, GPtrArray *order, GError **
     if (r == NULL)
       return FALSE;
     for (int i = 0; i < PQntuples (r); i++)
-      {
-        BookCampaign *b = g_hash_table_lookup (campaigns, pg_col_text (r, i, 0));
-
-        if (b == NULL)
-          continue;   /* foreign keys: cannot happen */
-        b->counted_sum = pg_col_int (r, i, 1);
-        b->counted_n = pg_col_int (r, i, 2);
-        b->authorized = pg_col_int (r, i, 3);
-      }
+      money_books_pledge_totals (books, pg_col_text (r, i, 0), pg_col_int (r, i, 1), pg_col_int (r, i, 2),
+                                 pg_col_int (r, i, 3));
   }
   {
     g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_COLLECTED, NULL, error);
 
     if (r == NULL)
       return FALSE;
-    /* The fees each collected pledge was charged, at its campaign's rates. */
     for (int i = 0; i < PQntuples (r); i++)
-      {
-        BookCampaign *b = g_hash_table_lookup (campaigns, pg_col_text (r, i, 0));
-        gint64 amount = pg_col_int (r, i, 1);
-        gint64 platform_fee = 0, processing_fee = 0;
-
-        if (b == NULL)
-          continue;
-        b->collected += amount;
-        if (g_strcmp0 (pg_col_text (r, i, 2), "refunded") == 0)
-          b->refunded += amount;
-        if (b->has_fees && cs_fees_for_amount (&b->fees, amount, &platform_fee, &processing_fee))
-          {
-            b->platform_fee += platform_fee;
-            b->processing_fee += processing_fee;
-          }
-      }
+      money_books_collected (books, pg_col_text (r, i, 0), pg_col_int (r, i, 1), pg_col_text (r, i, 2));
   }
   {
     g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_WITHDRAWALS, NULL, error);
@@ -2290,180 +2267,16 @@ books_campaigns (CsPgConn *c, GHashTable *campaigns, GPtrArray *order, GError **
     if (r == NULL)
       return FALSE;
     for (int i = 0; i < PQntuples (r); i++)
-      {
-        BookCampaign *b = g_hash_table_lookup (campaigns, pg_col_text (r, i, 0));
-
-        if (b == NULL)
-          continue;
-        b->withdrawn = pg_col_int (r, i, 1);
-        b->in_flight = pg_col_int (r, i, 2);
-        b->paid = pg_col_int (r, i, 3);
-      }
+      money_books_withdrawals (books, pg_col_text (r, i, 0), pg_col_int (r, i, 1), pg_col_int (r, i, 2),
+                               pg_col_int (r, i, 3));
   }
-  return TRUE;
-}
-
-static gboolean
-books_accounts (CsPgConn *c, GHashTable *accounts, GError **error)
-{
-  g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_ACCOUNTS, NULL, error);
-
-  if (r == NULL)
-    return FALSE;
-  for (int i = 0; i < PQntuples (r); i++)
-    g_hash_table_insert (accounts, g_strconcat (pg_col_text (r, i, 0), "|", pg_col_text (r, i, 1), NULL),
-                         g_memdup2 ((gint64[]) { pg_col_int (r, i, 2) }, sizeof (gint64)));
-  return TRUE;
-}
-
-/* The campaign-level invariants, and the per-currency sums of @b. */
-static void
-books_check_campaign (BookCampaign *b, GHashTable *accounts, GHashTable *currencies,
-                      GPtrArray *violations)
-{
-  g_autofree char *pledged = money_campaign_account (b->id, "pledged");
-  g_autofree char *creator = money_campaign_account (b->id, "creator");
-  g_autofree char *payouts = money_campaign_account (b->id, "payouts");
-  gint64 held = -account_balance (accounts, pledged, b->currency);
-  gint64 owed = -account_balance (accounts, creator, b->currency);
-  gint64 in_flight = -account_balance (accounts, payouts, b->currency);
-  gint64 expected = b->collected - b->platform_fee - b->processing_fee - b->refunded - b->withdrawn;
-  BookCurrency *sums = g_hash_table_lookup (currencies, b->currency);
-
-  if (sums == NULL)
-    {
-      sums = g_new0 (BookCurrency, 1);
-      g_hash_table_insert (currencies, g_strdup (b->currency), sums);
-    }
-  sums->authorized += b->authorized;
-  sums->platform_fee += b->platform_fee;
-  sums->processing_fee += b->processing_fee;
-  sums->collected += b->collected;
-  sums->refunded += b->refunded;
-  sums->paid += b->paid;
-
-  if (b->current_amount != b->counted_sum)
-    violation (violations, "campaign %s: current_amount %" G_GINT64_FORMAT " but its counted pledges sum to %"
-               G_GINT64_FORMAT, b->id, b->current_amount, b->counted_sum);
-  if (b->backer_count != b->counted_n)
-    violation (violations, "campaign %s: backer_count %" G_GINT64_FORMAT " but it has %" G_GINT64_FORMAT
-               " counted pledges", b->id, b->backer_count, b->counted_n);
-  if (held != b->authorized)
-    violation (violations, "campaign %s: its pledged account holds %" G_GINT64_FORMAT
-               " but its authorized pledges sum to %" G_GINT64_FORMAT, b->id, held, b->authorized);
-  if (b->collected > 0 && !b->has_fees)
-    violation (violations, "campaign %s: it has collected pledges but no fee rates of its settlement", b->id);
-  if (owed != expected)
-    violation (violations, "campaign %s: its creator account holds %" G_GINT64_FORMAT " but collected "
-               "%" G_GINT64_FORMAT " − fees %" G_GINT64_FORMAT " − refunded %" G_GINT64_FORMAT
-               " − withdrawn %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, b->id, owed, b->collected,
-               b->platform_fee + b->processing_fee, b->refunded, b->withdrawn, expected);
-  if (owed < 0)
-    violation (violations, "campaign %s: its creator account is negative (%" G_GINT64_FORMAT ")", b->id, owed);
-  if (in_flight != b->in_flight)
-    violation (violations, "campaign %s: its payouts account holds %" G_GINT64_FORMAT
-               " but its pending withdrawals sum to %" G_GINT64_FORMAT, b->id, in_flight, b->in_flight);
-}
-
-static void
-books_check_currency (const char *currency, const BookCurrency *sums, GHashTable *accounts,
-                      GPtrArray *violations)
-{
-  gint64 holds = account_balance (accounts, "card_holds", currency);
-  gint64 platform = -account_balance (accounts, "platform:fees", currency);
-  gint64 processing = -account_balance (accounts, "processor:fees", currency);
-  gint64 processor = account_balance (accounts, "processor", currency);
-  gint64 expected = sums->collected - sums->refunded - sums->paid;
-
-  if (holds != sums->authorized)
-    violation (violations, "%s card_holds holds %" G_GINT64_FORMAT " but authorized pledges sum to %"
-               G_GINT64_FORMAT, currency, holds, sums->authorized);
-  if (platform != sums->platform_fee)
-    violation (violations, "%s platform:fees holds %" G_GINT64_FORMAT " but the collected pledges' platform "
-               "fees sum to %" G_GINT64_FORMAT, currency, platform, sums->platform_fee);
-  if (processing != sums->processing_fee)
-    violation (violations, "%s processor:fees holds %" G_GINT64_FORMAT " but the collected pledges' "
-               "processing fees sum to %" G_GINT64_FORMAT, currency, processing, sums->processing_fee);
-  if (processor != expected)
-    violation (violations, "%s processor holds %" G_GINT64_FORMAT " but collected − refunded − paid out is %"
-               G_GINT64_FORMAT, currency, processor, expected);
-}
-
-static gboolean
-books_ledger (CsPgConn *c, GPtrArray *violations, GError **error)
-{
   {
-    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_UNBALANCED, NULL, error);
+    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_ACCOUNTS, NULL, error);
 
     if (r == NULL)
       return FALSE;
     for (int i = 0; i < PQntuples (r); i++)
-      {
-        if (pg_col_int (r, i, 2) == 0)
-          violation (violations, "transaction %s (%s) has no entries", pg_col_text (r, i, 0),
-                     pg_col_text (r, i, 1));
-        else if (pg_col_int (r, i, 4) > 0)
-          violation (violations, "transaction %s (%s) has entries in another currency", pg_col_text (r, i, 0),
-                     pg_col_text (r, i, 1));
-        else
-          violation (violations, "transaction %s (%s): its entries sum to %" G_GINT64_FORMAT ", not 0",
-                     pg_col_text (r, i, 0), pg_col_text (r, i, 1), pg_col_int (r, i, 3));
-      }
-  }
-  {
-    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_ORPHANS, NULL, error);
-
-    if (r == NULL)
-      return FALSE;
-    for (int i = 0; i < PQntuples (r); i++)
-      violation (violations, "ledger entries name transaction %s, which does not exist", pg_col_text (r, i, 0));
-  }
-  {
-    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_CAPTURES, NULL, error);
-
-    if (r == NULL)
-      return FALSE;
-    for (int i = 0; i < PQntuples (r); i++)
-      violation (violations, "pledge %s was captured %" G_GINT64_FORMAT " times", pg_col_text (r, i, 0),
-                 pg_col_int (r, i, 1));
-  }
-  {
-    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_CAPTURE_MISMATCH, NULL, error);
-
-    if (r == NULL)
-      return FALSE;
-    for (int i = 0; i < PQntuples (r); i++)
-      {
-        if (pg_col_bool (r, i, 2))
-          violation (violations, "pledge %s is %s but has a capture", pg_col_text (r, i, 0), pg_col_text (r, i, 1));
-        else
-          violation (violations, "pledge %s is %s but has no capture", pg_col_text (r, i, 0), pg_col_text (r, i, 1));
-      }
-  }
-  {
-    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_PAYOUTS, NULL, error);
-
-    if (r == NULL)
-      return FALSE;
-    for (int i = 0; i < PQntuples (r); i++)
-      violation (violations, "withdrawal %s is paid but has no payout transaction", pg_col_text (r, i, 0));
-  }
-  {
-    g_autoptr(PGresult) r = pg_query (c, SQL_BOOKS_TIERS, NULL, error);
-
-    if (r == NULL)
-      return FALSE;
-    for (int i = 0; i < PQntuples (r); i++)
-      {
-        gint64 claimed = pg_col_int (r, i, 1), active = pg_col_int (r, i, 3);
-
-        if (claimed != active)
-          violation (violations, "reward %s: quantity_claimed %" G_GINT64_FORMAT " but %" G_GINT64_FORMAT
-                     " active pledges hold it", pg_col_text (r, i, 0), claimed, active);
-        if (!pg_col_null (r, i, 2) && active > pg_col_int (r, i, 2))
-          violation (violations, "reward %s: %" G_GINT64_FORMAT " active pledges for %" G_GINT64_FORMAT
-                     " available", pg_col_text (r, i, 0), active, pg_col_int (r, i, 2));
-      }
+      money_books_account (books, pg_col_text (r, i, 0), pg_col_text (r, i, 1), pg_col_int (r, i, 2));
   }
   return TRUE;
 }
@@ -2471,25 +2284,15 @@ books_ledger (CsPgConn *c, GPtrArray *violations, GError **error)
 static gboolean
 books_read (CsPgConn *c, GPtrArray *violations, GError **error)
 {
-  g_autoptr(GHashTable) campaigns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                           (GDestroyNotify) book_campaign_free);
-  g_autoptr(GPtrArray) order = g_ptr_array_new ();
-  g_autoptr(GHashTable) accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) currencies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GList) codes = NULL;
+  g_auto(MoneyBooks) books = { 0 };
 
   /* Every statement below reads the same snapshot. */
   if (!pg_exec (c, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", error))
     return FALSE;
-  if (!books_ledger (c, violations, error) ||
-      !books_campaigns (c, campaigns, order, error) ||
-      !books_accounts (c, accounts, error))
+  money_books_init (&books, violations);
+  if (!books_ledger (c, &books, error) || !books_sums (c, &books, error))
     return FALSE;
-  for (guint i = 0; i < order->len; i++)
-    books_check_campaign (g_ptr_array_index (order, i), accounts, currencies, violations);
-  codes = g_list_sort (g_hash_table_get_keys (currencies), (GCompareFunc) strcmp);
-  for (GList *l = codes; l != NULL; l = l->next)
-    books_check_currency (l->data, g_hash_table_lookup (currencies, l->data), accounts, violations);
+  money_books_check (&books);
   return TRUE;
 }
 

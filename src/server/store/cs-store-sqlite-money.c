@@ -1796,61 +1796,80 @@ sqlite_withdrawal_list (CsStoreConn *conn, const char *creator_id, const char *c
 
 /* ---- The books ------------------------------------------------------------------------------------------ */
 
-typedef struct {
-  char          *id;
-  char           currency[4];
-  gint64         current_amount;
-  gint64         backer_count;
-  gboolean       has_fees;
-  CsFeeSettings  fees;
-  gint64         counted_sum;
-  gint64         counted_n;
-  gint64         authorized;
-  gint64         collected;       /* collected and refunded pledges */
-  gint64         platform_fee;
-  gint64         processing_fee;
-  gint64         refunded;
-  gint64         withdrawn;       /* pending and paid withdrawals */
-  gint64         in_flight;       /* pending withdrawals */
-  gint64         paid;
-} BookCampaign;
-
-static void
-book_campaign_free (BookCampaign *b)
-{
-  g_free (b->id);
-  g_free (b);
-}
-
-/* Per currency, over all campaigns. */
-typedef struct {
-  gint64 authorized, platform_fee, processing_fee, collected, refunded, paid;
-} BookCurrency;
-
-static void
-violation (GPtrArray *violations, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-violation (GPtrArray *violations, const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_ptr_array_add (violations, g_strdup_vprintf (format, args));
-  va_end (args);
-}
-
-static gint64
-account_balance (GHashTable *accounts, const char *account, const char *currency)
-{
-  g_autofree char *key = g_strconcat (account, "|", currency, NULL);
-  gint64 *sum = g_hash_table_lookup (accounts, key);
-
-  return sum != NULL ? *sum : 0;
-}
-
+/* The ledger's own checks (cs-store-money-logic.c words the violations). */
 static gboolean
-books_campaigns (CsSqliteConn *c, GHashTable *campaigns, GPtrArray *order, GError **error)
+books_ledger (CsSqliteConn *c, MoneyBooks *books, GError **error)
+{
+  int rc;
+
+  {
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_UNBALANCED, error);
+
+    if (st == NULL)
+      return FALSE;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      money_books_bad_txn (books, sq_col_text (st, 0), sq_col_text (st, 1), sq_col_int (st, 2), sq_col_int (st, 4),
+                           sq_col_int (st, 3));
+    if (rc != SQLITE_DONE)
+      return sq_db_fail (c, rc, error);
+  }
+  {
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_ORPHANS, error);
+
+    if (st == NULL)
+      return FALSE;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      money_books_orphan_entries (books, sq_col_text (st, 0));
+    if (rc != SQLITE_DONE)
+      return sq_db_fail (c, rc, error);
+  }
+  {
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_CAPTURES, error);
+
+    if (st == NULL)
+      return FALSE;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      money_books_captured_twice (books, sq_col_text (st, 0), sq_col_int (st, 1));
+    if (rc != SQLITE_DONE)
+      return sq_db_fail (c, rc, error);
+  }
+  {
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_CAPTURE_MISMATCH, error);
+
+    if (st == NULL)
+      return FALSE;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      money_books_capture_mismatch (books, sq_col_text (st, 0), sq_col_text (st, 1), sq_col_int (st, 2) != 0);
+    if (rc != SQLITE_DONE)
+      return sq_db_fail (c, rc, error);
+  }
+  {
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_PAYOUTS, error);
+
+    if (st == NULL)
+      return FALSE;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      money_books_payout_missing (books, sq_col_text (st, 0));
+    if (rc != SQLITE_DONE)
+      return sq_db_fail (c, rc, error);
+  }
+  {
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_TIERS, error);
+
+    if (st == NULL)
+      return FALSE;
+    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+      money_books_tier (books, sq_col_text (st, 0), sq_col_int (st, 1), sqlite3_column_type (st, 2) != SQLITE_NULL,
+                        sq_col_int (st, 2), sq_col_int (st, 3));
+    if (rc != SQLITE_DONE)
+      return sq_db_fail (c, rc, error);
+  }
+  return TRUE;
+}
+
+/* The campaigns with their sums, and the account balances. */
+static gboolean
+books_sums (CsSqliteConn *c, MoneyBooks *books, GError **error)
 {
   int rc;
 
@@ -1861,18 +1880,13 @@ books_campaigns (CsSqliteConn *c, GHashTable *campaigns, GPtrArray *order, GErro
       return FALSE;
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
       {
-        BookCampaign *b = g_new0 (BookCampaign, 1);
+        CsFeeSettings fees = {
+          .platform_bps = sq_col_int (st, 4), .processing_bps = sq_col_int (st, 5),
+          .processing_fixed = sq_col_int (st, 6),
+        };
 
-        b->id = sq_col_dup (st, 0);
-        g_strlcpy (b->currency, sq_col_text (st, 1), sizeof b->currency);
-        b->current_amount = sq_col_int (st, 2);
-        b->backer_count = sq_col_int (st, 3);
-        b->has_fees = sqlite3_column_type (st, 4) != SQLITE_NULL;
-        b->fees.platform_bps = sq_col_int (st, 4);
-        b->fees.processing_bps = sq_col_int (st, 5);
-        b->fees.processing_fixed = sq_col_int (st, 6);
-        g_hash_table_insert (campaigns, b->id, b);
-        g_ptr_array_add (order, b);
+        money_books_campaign (books, sq_col_text (st, 0), sq_col_text (st, 1), sq_col_int (st, 2),
+                              sq_col_int (st, 3), sqlite3_column_type (st, 4) != SQLITE_NULL ? &fees : NULL);
       }
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
@@ -1883,15 +1897,8 @@ books_campaigns (CsSqliteConn *c, GHashTable *campaigns, GPtrArray *order, GErro
     if (st == NULL)
       return FALSE;
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      {
-        BookCampaign *b = g_hash_table_lookup (campaigns, sq_col_text (st, 0));
-
-        if (b == NULL)
-          continue;   /* foreign keys: cannot happen */
-        b->counted_sum = sq_col_int (st, 1);
-        b->counted_n = sq_col_int (st, 2);
-        b->authorized = sq_col_int (st, 3);
-      }
+      money_books_pledge_totals (books, sq_col_text (st, 0), sq_col_int (st, 1), sq_col_int (st, 2),
+                                 sq_col_int (st, 3));
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
   }
@@ -1900,24 +1907,8 @@ books_campaigns (CsSqliteConn *c, GHashTable *campaigns, GPtrArray *order, GErro
 
     if (st == NULL)
       return FALSE;
-    /* The fees each collected pledge was charged, at its campaign's rates. */
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      {
-        BookCampaign *b = g_hash_table_lookup (campaigns, sq_col_text (st, 0));
-        gint64 amount = sq_col_int (st, 1);
-        gint64 platform_fee = 0, processing_fee = 0;
-
-        if (b == NULL)
-          continue;
-        b->collected += amount;
-        if (g_strcmp0 (sq_col_text (st, 2), "refunded") == 0)
-          b->refunded += amount;
-        if (b->has_fees && cs_fees_for_amount (&b->fees, amount, &platform_fee, &processing_fee))
-          {
-            b->platform_fee += platform_fee;
-            b->processing_fee += processing_fee;
-          }
-      }
+      money_books_collected (books, sq_col_text (st, 0), sq_col_int (st, 1), sq_col_text (st, 2));
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
   }
@@ -1927,196 +1918,18 @@ books_campaigns (CsSqliteConn *c, GHashTable *campaigns, GPtrArray *order, GErro
     if (st == NULL)
       return FALSE;
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      {
-        BookCampaign *b = g_hash_table_lookup (campaigns, sq_col_text (st, 0));
-
-        if (b == NULL)
-          continue;
-        b->withdrawn = sq_col_int (st, 1);
-        b->in_flight = sq_col_int (st, 2);
-        b->paid = sq_col_int (st, 3);
-      }
-    if (rc != SQLITE_DONE)
-      return sq_db_fail (c, rc, error);
-  }
-  return TRUE;
-}
-
-static gboolean
-books_accounts (CsSqliteConn *c, GHashTable *accounts, GError **error)
-{
-  g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_ACCOUNTS, error);
-  int rc;
-
-  if (st == NULL)
-    return FALSE;
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    g_hash_table_insert (accounts, g_strconcat (sq_col_text (st, 0), "|", sq_col_text (st, 1), NULL),
-                         g_memdup2 ((gint64[]) { sq_col_int (st, 2) }, sizeof (gint64)));
-  if (rc != SQLITE_DONE)
-    return sq_db_fail (c, rc, error);
-  return TRUE;
-}
-
-/* The campaign-level invariants, and the per-currency sums of @b. */
-static void
-books_check_campaign (BookCampaign *b, GHashTable *accounts, GHashTable *currencies,
-                      GPtrArray *violations)
-{
-  g_autofree char *pledged = money_campaign_account (b->id, "pledged");
-  g_autofree char *creator = money_campaign_account (b->id, "creator");
-  g_autofree char *payouts = money_campaign_account (b->id, "payouts");
-  gint64 held = -account_balance (accounts, pledged, b->currency);
-  gint64 owed = -account_balance (accounts, creator, b->currency);
-  gint64 in_flight = -account_balance (accounts, payouts, b->currency);
-  gint64 expected = b->collected - b->platform_fee - b->processing_fee - b->refunded - b->withdrawn;
-  BookCurrency *sums = g_hash_table_lookup (currencies, b->currency);
-
-  if (sums == NULL)
-    {
-      sums = g_new0 (BookCurrency, 1);
-      g_hash_table_insert (currencies, g_strdup (b->currency), sums);
-    }
-  sums->authorized += b->authorized;
-  sums->platform_fee += b->platform_fee;
-  sums->processing_fee += b->processing_fee;
-  sums->collected += b->collected;
-  sums->refunded += b->refunded;
-  sums->paid += b->paid;
-
-  if (b->current_amount != b->counted_sum)
-    violation (violations, "campaign %s: current_amount %" G_GINT64_FORMAT " but its counted pledges sum to %"
-               G_GINT64_FORMAT, b->id, b->current_amount, b->counted_sum);
-  if (b->backer_count != b->counted_n)
-    violation (violations, "campaign %s: backer_count %" G_GINT64_FORMAT " but it has %" G_GINT64_FORMAT
-               " counted pledges", b->id, b->backer_count, b->counted_n);
-  if (held != b->authorized)
-    violation (violations, "campaign %s: its pledged account holds %" G_GINT64_FORMAT
-               " but its authorized pledges sum to %" G_GINT64_FORMAT, b->id, held, b->authorized);
-  if (b->collected > 0 && !b->has_fees)
-    violation (violations, "campaign %s: it has collected pledges but no fee rates of its settlement", b->id);
-  if (owed != expected)
-    violation (violations, "campaign %s: its creator account holds %" G_GINT64_FORMAT " but collected "
-               "%" G_GINT64_FORMAT " − fees %" G_GINT64_FORMAT " − refunded %" G_GINT64_FORMAT
-               " − withdrawn %" G_GINT64_FORMAT " is %" G_GINT64_FORMAT, b->id, owed, b->collected,
-               b->platform_fee + b->processing_fee, b->refunded, b->withdrawn, expected);
-  if (owed < 0)
-    violation (violations, "campaign %s: its creator account is negative (%" G_GINT64_FORMAT ")", b->id, owed);
-  if (in_flight != b->in_flight)
-    violation (violations, "campaign %s: its payouts account holds %" G_GINT64_FORMAT
-               " but its pending withdrawals sum to %" G_GINT64_FORMAT, b->id, in_flight, b->in_flight);
-}
-
-static void
-books_check_currency (const char *currency, const BookCurrency *sums, GHashTable *accounts,
-                      GPtrArray *violations)
-{
-  gint64 holds = account_balance (accounts, "card_holds", currency);
-  gint64 platform = -account_balance (accounts, "platform:fees", currency);
-  gint64 processing = -account_balance (accounts, "processor:fees", currency);
-  gint64 processor = account_balance (accounts, "processor", currency);
-  gint64 expected = sums->collected - sums->refunded - sums->paid;
-
-  if (holds != sums->authorized)
-    violation (violations, "%s card_holds holds %" G_GINT64_FORMAT " but authorized pledges sum to %"
-               G_GINT64_FORMAT, currency, holds, sums->authorized);
-  if (platform != sums->platform_fee)
-    violation (violations, "%s platform:fees holds %" G_GINT64_FORMAT " but the collected pledges' platform "
-               "fees sum to %" G_GINT64_FORMAT, currency, platform, sums->platform_fee);
-  if (processing != sums->processing_fee)
-    violation (violations, "%s processor:fees holds %" G_GINT64_FORMAT " but the collected pledges' "
-               "processing fees sum to %" G_GINT64_FORMAT, currency, processing, sums->processing_fee);
-  if (processor != expected)
-    violation (violations, "%s processor holds %" G_GINT64_FORMAT " but collected − refunded − paid out is %"
-               G_GINT64_FORMAT, currency, processor, expected);
-}
-
-static gboolean
-books_ledger (CsSqliteConn *c, GPtrArray *violations, GError **error)
-{
-  int rc;
-
-  {
-    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_UNBALANCED, error);
-
-    if (st == NULL)
-      return FALSE;
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      {
-        if (sq_col_int (st, 2) == 0)
-          violation (violations, "transaction %s (%s) has no entries", sq_col_text (st, 0), sq_col_text (st, 1));
-        else if (sq_col_int (st, 4) > 0)
-          violation (violations, "transaction %s (%s) has entries in another currency", sq_col_text (st, 0),
-                     sq_col_text (st, 1));
-        else
-          violation (violations, "transaction %s (%s): its entries sum to %" G_GINT64_FORMAT ", not 0",
-                     sq_col_text (st, 0), sq_col_text (st, 1), sq_col_int (st, 3));
-      }
+      money_books_withdrawals (books, sq_col_text (st, 0), sq_col_int (st, 1), sq_col_int (st, 2),
+                               sq_col_int (st, 3));
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
   }
   {
-    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_ORPHANS, error);
+    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_ACCOUNTS, error);
 
     if (st == NULL)
       return FALSE;
     while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      violation (violations, "ledger entries name transaction %s, which does not exist", sq_col_text (st, 0));
-    if (rc != SQLITE_DONE)
-      return sq_db_fail (c, rc, error);
-  }
-  {
-    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_CAPTURES, error);
-
-    if (st == NULL)
-      return FALSE;
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      violation (violations, "pledge %s was captured %" G_GINT64_FORMAT " times", sq_col_text (st, 0),
-                 sq_col_int (st, 1));
-    if (rc != SQLITE_DONE)
-      return sq_db_fail (c, rc, error);
-  }
-  {
-    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_CAPTURE_MISMATCH, error);
-
-    if (st == NULL)
-      return FALSE;
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      {
-        if (sq_col_int (st, 2))
-          violation (violations, "pledge %s is %s but has a capture", sq_col_text (st, 0), sq_col_text (st, 1));
-        else
-          violation (violations, "pledge %s is %s but has no capture", sq_col_text (st, 0), sq_col_text (st, 1));
-      }
-    if (rc != SQLITE_DONE)
-      return sq_db_fail (c, rc, error);
-  }
-  {
-    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_PAYOUTS, error);
-
-    if (st == NULL)
-      return FALSE;
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      violation (violations, "withdrawal %s is paid but has no payout transaction", sq_col_text (st, 0));
-    if (rc != SQLITE_DONE)
-      return sq_db_fail (c, rc, error);
-  }
-  {
-    g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_BOOKS_TIERS, error);
-
-    if (st == NULL)
-      return FALSE;
-    while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-      {
-        gint64 claimed = sq_col_int (st, 1), active = sq_col_int (st, 3);
-
-        if (claimed != active)
-          violation (violations, "reward %s: quantity_claimed %" G_GINT64_FORMAT " but %" G_GINT64_FORMAT
-                     " active pledges hold it", sq_col_text (st, 0), claimed, active);
-        if (sqlite3_column_type (st, 2) != SQLITE_NULL && active > sq_col_int (st, 2))
-          violation (violations, "reward %s: %" G_GINT64_FORMAT " active pledges for %" G_GINT64_FORMAT
-                     " available", sq_col_text (st, 0), active, sq_col_int (st, 2));
-      }
+      money_books_account (books, sq_col_text (st, 0), sq_col_text (st, 1), sq_col_int (st, 2));
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
   }
@@ -2126,22 +1939,12 @@ books_ledger (CsSqliteConn *c, GPtrArray *violations, GError **error)
 static gboolean
 books_read (CsSqliteConn *c, GPtrArray *violations, GError **error)
 {
-  g_autoptr(GHashTable) campaigns = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                           (GDestroyNotify) book_campaign_free);
-  g_autoptr(GPtrArray) order = g_ptr_array_new ();
-  g_autoptr(GHashTable) accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) currencies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GList) codes = NULL;
+  g_auto(MoneyBooks) books = { 0 };
 
-  if (!books_ledger (c, violations, error) ||
-      !books_campaigns (c, campaigns, order, error) ||
-      !books_accounts (c, accounts, error))
+  money_books_init (&books, violations);
+  if (!books_ledger (c, &books, error) || !books_sums (c, &books, error))
     return FALSE;
-  for (guint i = 0; i < order->len; i++)
-    books_check_campaign (g_ptr_array_index (order, i), accounts, currencies, violations);
-  codes = g_list_sort (g_hash_table_get_keys (currencies), (GCompareFunc) strcmp);
-  for (GList *l = codes; l != NULL; l = l->next)
-    books_check_currency (l->data, g_hash_table_lookup (currencies, l->data), accounts, violations);
+  money_books_check (&books);
   return TRUE;
 }
 
