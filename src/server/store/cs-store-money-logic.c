@@ -146,7 +146,7 @@ money_check_final_window (const MoneyCamp *k, gint64 new_current, gint64 now, GE
   goal = cs_money_format (k->goal_amount, k->currency);
   return money_conflict (error, "final-day-goal",
                          "In its last 24 hours a funded campaign cannot drop below its goal: this would "
-                   "leave it at %s of %s.", at, goal);
+                         "leave it at %s of %s.", at, goal);
 }
 
 gboolean
@@ -314,7 +314,7 @@ fix_payment (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const 
       (change->has_tier && g_strcmp0 (change->reward_tier_id, r->p->reward_tier_id) != 0))
     return money_conflict (error, "payment-failed",
                            "The payment of this pledge failed after the campaign ended: only its payment "
-                     "method can change now (send payment_method).");
+                           "method can change now (send payment_method).");
   if (change->payment_method_id == NULL)
     return money_conflict (error, "payment-failed",
                            "The payment of this pledge failed: send a new payment_method to fix it.");

@@ -770,7 +770,7 @@ idem_decide (const CsIdempotency *idem, const PGresult *r, int row, int col, CsR
   if (g_strcmp0 (pg_col_text (r, row, col), idem->request_hash) != 0)
     return money_invalid_field (error, "Idempotency-Key", "was used with another request",
                                 "This Idempotency-Key was already used with another request: "
-                          "use a new key for a new request.");
+                                "use a new key for a new request.");
   replay->replayed = TRUE;
   replay->status = (guint) pg_col_int (r, row, col + 1);
   replay->body = bytes_of_cell (r, row, col + 2);
@@ -1001,7 +1001,7 @@ active_pledge_conflict (CsPgConn *c, const CsPledgeCreate *in, GError **error)
   g_clear_error (error);
   return money_conflict (error, "pledge-exists",
                          "You already back this campaign with pledge %s: change it with "
-                   "PATCH /api/v1/pledges/%s.", pg_col_text (r, 0, 0), pg_col_text (r, 0, 0));
+                         "PATCH /api/v1/pledges/%s.", pg_col_text (r, 0, 0), pg_col_text (r, 0, 0));
 }
 
 typedef enum {
@@ -2078,7 +2078,7 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
   if (status != CS_CAMPAIGN_SUCCESSFUL)
     return money_conflict (error, "campaign-not-successful",
                            "Only the funds of a successful campaign can be withdrawn: this campaign is %s.",
-                     cs_store_status_label (status));
+                           cs_store_status_label (status));
   if (!available_amount (c, in->campaign_id, currency, &available, error))
     return FALSE;
   if (in->amount < 1 || in->amount > available)

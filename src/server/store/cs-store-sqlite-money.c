@@ -536,7 +536,7 @@ idem_find (CsSqliteConn *c, const CsIdempotency *idem, CsReplay *replay, GError 
   if (g_strcmp0 (sq_col_text (st, 0), idem->request_hash) != 0)
     return money_invalid_field (error, "Idempotency-Key", "was used with another request",
                                 "This Idempotency-Key was already used with another request: "
-                          "use a new key for a new request.");
+                                "use a new key for a new request.");
   replay->replayed = TRUE;
   replay->status = (guint) sq_col_int (st, 1);
   replay->body = g_bytes_new (sqlite3_column_blob (st, 2), sqlite3_column_bytes (st, 2));
@@ -742,7 +742,7 @@ pledge_insert (CsSqliteConn *c, const CsPledgeCreate *in, const char *currency, 
     if (rc == SQLITE_ROW)
       return money_conflict (error, "pledge-exists",
                              "You already back this campaign with pledge %s: change it with "
-                       "PATCH /api/v1/pledges/%s.", sq_col_text (st, 0), sq_col_text (st, 0));
+                             "PATCH /api/v1/pledges/%s.", sq_col_text (st, 0), sq_col_text (st, 0));
     if (rc != SQLITE_DONE)
       return sq_db_fail (c, rc, error);
   }
@@ -1707,7 +1707,7 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
   if (status != CS_CAMPAIGN_SUCCESSFUL)
     return money_conflict (error, "campaign-not-successful",
                            "Only the funds of a successful campaign can be withdrawn: this campaign is %s.",
-                     cs_store_status_label (status));
+                           cs_store_status_label (status));
   if (!available_amount (c, in->campaign_id, currency, &available, error))
     return FALSE;
   if (in->amount < 1 || in->amount > available)
