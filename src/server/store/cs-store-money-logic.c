@@ -84,6 +84,13 @@ money_camp_clear (MoneyCamp *k)
   g_clear_pointer (&k->creator_id, g_free);
 }
 
+void
+money_wrow_clear (MoneyWRow *r)
+{
+  g_clear_pointer (&r->w, cs_withdrawal_free);
+  g_clear_pointer (&r->payout_id, g_free);
+}
+
 /* ---- Rules ------------------------------------------------------------------------------ */
 
 /* At least the platform minimum and the reward's minimum (@tier_min, 0 if
@@ -156,6 +163,34 @@ money_idem_check_args (const CsIdempotency *idem, GError **error)
                        idem->request_hash != NULL))
     return TRUE;
   return money_invalid_field (error, "Idempotency-Key", "is required", "The Idempotency-Key is missing.");
+}
+
+gboolean
+money_idem_check_hash (const CsIdempotency *idem, const char *stored_hash, GError **error)
+{
+  if (g_strcmp0 (stored_hash, idem->request_hash) != 0)
+    return money_invalid_field (error, "Idempotency-Key", "was used with another request",
+                                "This Idempotency-Key was already used with another request: "
+                                "use a new key for a new request.");
+  return TRUE;
+}
+
+GBytes *
+money_pledge_json (const CsPledge *pledge)
+{
+  CsJsonWriter *w = cs_json_writer_new ();
+
+  cs_pledge_write_json (pledge, w);
+  return cs_json_writer_free_to_bytes (w);
+}
+
+GBytes *
+money_withdrawal_json (const CsWithdrawal *w)
+{
+  CsJsonWriter *writer = cs_json_writer_new ();
+
+  cs_withdrawal_write_json (w, writer);
+  return cs_json_writer_free_to_bytes (writer);
 }
 
 gboolean
@@ -284,6 +319,44 @@ money_void_hold (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, co
     }
   return prim->job_insert (conn, job_id, CS_PAYMENT_JOB_VOID, r->p->id, NULL, r->charge_id, NULL,
                            r->p->amount, r->p->currency, now, error);
+}
+
+gboolean
+money_post_withdrawal_txn (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyWRow *r, const char *kind,
+                           const char *gateway_ref, const MoneyEntry *entries, guint n_entries, gint64 now,
+                           GError **error)
+{
+  MoneyTxn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
+  char *id = prim->post_txn (conn, &txn, entries, n_entries, now, error);
+
+  if (id == NULL)
+    return FALSE;
+  g_free (r->w->transaction_id);
+  r->w->transaction_id = id;
+  return TRUE;
+}
+
+/* ---- Settlement and expiries ---------------------------------------------------------------------- */
+
+gboolean
+money_expire_pledge (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, gint64 now, GHashTable *touched,
+                     GError **error)
+{
+  CsCampaignProgress *progress;
+
+  if (!prim->tier_release (conn, r->p->reward_tier_id, now, error))
+    return FALSE;
+  r->p->status = CS_PLEDGE_FAILED;
+  money_set_str (&r->p->failure_reason, "The payment failed and was not fixed within 7 days.");
+  if (!prim->row_save (conn, r, now, error))
+    return FALSE;
+  progress = g_hash_table_lookup (touched, r->p->campaign_id);
+  if (progress == NULL)
+    {
+      progress = g_new0 (CsCampaignProgress, 1);
+      g_hash_table_insert (touched, g_strdup (r->p->campaign_id), progress);
+    }
+  return prim->campaign_changed (conn, r->p->campaign_id, -r->p->amount, -1, now, progress, error);
 }
 
 /* ---- Pledges: change and cancel ----------------------------------------------------------------- */
@@ -703,6 +776,62 @@ money_pledge_event (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaym
       /* A void confirms what the ledger recorded when it was asked for. */
       return TRUE;
     }
+}
+
+gboolean
+money_withdrawal_event (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaymentEvent *event, gint64 now,
+                        GError **error)
+{
+  g_auto(MoneyWRow) r = { 0 };
+  g_autoptr(GError) local = NULL;
+  g_autofree char *payouts = NULL;
+  g_autofree char *creator = NULL;
+  gint64 amount;
+
+  if (!prim->wrow_lock (conn, event->reference, &r, &local))
+    {
+      if (!g_error_matches (local, CS_ERROR, CS_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_message ("payments: event %s refers to no withdrawal (%s): recorded and ignored",
+                 event->event_id, event->reference);
+      return TRUE;
+    }
+  if (r.w->status != CS_WITHDRAWAL_PENDING || g_strcmp0 (event->currency, r.w->currency) != 0 ||
+      event->amount != r.w->amount)
+    {
+      g_message ("payments: event %s (%s) for withdrawal %s (%s) ignored", event->event_id,
+                 cs_payment_event_type_to_string (event->type), r.w->id,
+                 cs_withdrawal_status_to_string (r.w->status));
+      return TRUE;
+    }
+
+  amount = r.w->amount;
+  payouts = money_campaign_account (r.w->campaign_id, "payouts");
+  creator = money_campaign_account (r.w->campaign_id, "creator");
+  money_set_str (&r.payout_id, event->object_id);
+  if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID)
+    {
+      const MoneyEntry entries[] = { { payouts, amount }, { "processor", -amount } };
+
+      if (!money_post_withdrawal_txn (prim, conn, &r, "payout", event->object_id, entries, 2, now, error))
+        return FALSE;
+      r.w->status = CS_WITHDRAWAL_PAID;
+    }
+  else
+    {
+      /* The money is the creator's again. */
+      const MoneyEntry entries[] = { { payouts, amount }, { creator, -amount } };
+
+      if (!money_post_withdrawal_txn (prim, conn, &r, "payout_failed", event->object_id, entries, 2, now, error))
+        return FALSE;
+      r.w->status = CS_WITHDRAWAL_FAILED;
+      money_set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
+                                                                         : "The payout was refused.");
+    }
+  return prim->wrow_save (conn, &r, CS_WITHDRAWAL_PENDING, now, error);
 }
 
 /* ---- The books (check_books) ------------------------------------------------------------------------------ */

@@ -55,6 +55,16 @@ typedef struct {
 void money_camp_clear (MoneyCamp *k);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MoneyCamp, money_camp_clear)
 
+/* A withdrawal as the money path changes it. */
+typedef struct {
+  CsWithdrawal *w;
+  char         *payout_id;
+  gint64        rowid;
+} MoneyWRow;
+
+void money_wrow_clear (MoneyWRow *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MoneyWRow, money_wrow_clear)
+
 /* One ledger entry: debit > 0, credit < 0. */
 typedef struct {
   const char *account;
@@ -85,6 +95,12 @@ typedef struct {
   gboolean   (*row_save)          (CsStoreConn *conn, MoneyRow *r, gint64 now, GError **error);
   /* The pledge as the API shows it (with names). */
   CsPledge  *(*pledge_view)       (CsStoreConn *conn, const char *pledge_id, GError **error);
+  /* Reads withdrawal @withdrawal_id into @r, locked for this transaction.
+   * NOT_FOUND "Withdrawal" if there is none. */
+  gboolean   (*wrow_lock)         (CsStoreConn *conn, const char *withdrawal_id, MoneyWRow *r, GError **error);
+  /* Writes withdrawal @r back if it is still in status @from (CONFLICT if not). */
+  gboolean   (*wrow_save)         (CsStoreConn *conn, MoneyWRow *r, CsWithdrawalStatus from, gint64 now,
+                                   GError **error);
   /* Applies a change of the counted pledges to the campaign's totals; fills
    * @progress (may be NULL) with the campaign's new totals. */
   gboolean   (*campaign_changed)  (CsStoreConn *conn, const char *campaign_id, gint64 d_amount,
@@ -144,6 +160,12 @@ gboolean money_check_open     (const MoneyCamp *k, gint64 now, const char *actio
 gboolean money_check_final_window (const MoneyCamp *k, gint64 new_current, gint64 now, GError **error);
 /* No idempotency (@idem NULL), or all of it; else INVALID Idempotency-Key. */
 gboolean money_idem_check_args (const CsIdempotency *idem, GError **error);
+/* INVALID unless the record stored under @idem's key (@stored_hash) is of
+ * the same request: a key is never reused for another one. */
+gboolean money_idem_check_hash (const CsIdempotency *idem, const char *stored_hash, GError **error);
+/* The bodies stored for an idempotent replay. */
+GBytes  *money_pledge_json     (const CsPledge *pledge);
+GBytes  *money_withdrawal_json (const CsWithdrawal *w);
 /* The kind named @text; FALSE if none is. */
 gboolean money_job_kind_from_text (const char *text, CsPaymentJobKind *out);
 
@@ -173,6 +195,20 @@ gboolean money_ledger_capture (const MoneyPrimitives *prim, CsStoreConn *conn, M
 gboolean money_void_hold      (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *job_id,
                                gint64 now, GError **error);
 
+/* Posts a transaction of withdrawal @r (of its amount) and makes it its newest. */
+gboolean money_post_withdrawal_txn (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyWRow *r,
+                                    const char *kind, const char *gateway_ref, const MoneyEntry *entries,
+                                    guint n_entries, gint64 now, GError **error);
+
+/* ---- Settlement and expiries ---------------------------------------------------------------- */
+
+/* Pledge @r (CAPTURE_FAILED, its time to fix passed, read and locked by the
+ * backend) fails: its reward claim is given back and it no longer counts.
+ * @touched: campaign id → CsCampaignProgress (owned), the new totals of
+ * each campaign changed, added to. */
+gboolean money_expire_pledge  (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, gint64 now,
+                               GHashTable *touched, GError **error);
+
 /* ---- Pledges: change and cancel ----------------------------------------------------------- */
 
 /* The body of the pledge_change operation (cs-store-money.h), inside the
@@ -197,6 +233,12 @@ CsPledge *money_pledge_cancel (const MoneyPrimitives *prim, CsStoreConn *conn, c
  * campaign's totals when an authorization counts the pledge. */
 gboolean money_pledge_event   (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaymentEvent *event,
                                gint64 now, CsCampaignProgress *progress, GError **error);
+
+/* Applies a PAYOUT_PAID or PAYOUT_FAILED event about withdrawal
+ * event->reference.  An event for no withdrawal, or one that does not fit
+ * it, is logged and acknowledged (TRUE). */
+gboolean money_withdrawal_event (const MoneyPrimitives *prim, CsStoreConn *conn, const CsPaymentEvent *event,
+                                 gint64 now, GError **error);
 
 /* ---- The books (check_books) --------------------------------------------------------------- */
 

@@ -767,10 +767,8 @@ static gboolean
 idem_decide (const CsIdempotency *idem, const PGresult *r, int row, int col, CsReplay *replay,
              GError **error)
 {
-  if (g_strcmp0 (pg_col_text (r, row, col), idem->request_hash) != 0)
-    return money_invalid_field (error, "Idempotency-Key", "was used with another request",
-                                "This Idempotency-Key was already used with another request: "
-                                "use a new key for a new request.");
+  if (!money_idem_check_hash (idem, pg_col_text (r, row, col), error))
+    return FALSE;
   replay->replayed = TRUE;
   replay->status = (guint) pg_col_int (r, row, col + 1);
   replay->body = bytes_of_cell (r, row, col + 2);
@@ -960,10 +958,17 @@ pledge_lock (CsStoreConn *conn, const char *pledge_id, MoneyRow *r, MoneyCamp *k
   return camp_lock_of_pledge (c, pledge_id, k, error) && row_lock (c, pledge_id, r, error);
 }
 
+static gboolean
+wrow_lock (CsStoreConn *conn, const char *withdrawal_id, MoneyWRow *r, GError **error);
+static gboolean
+wrow_save (CsStoreConn *conn, MoneyWRow *r, CsWithdrawalStatus from, gint64 now, GError **error);
+
 static const MoneyPrimitives primitives = {
   .pledge_lock       = pledge_lock,
   .row_save          = row_save,
   .pledge_view       = pledge_view,
+  .wrow_lock         = wrow_lock,
+  .wrow_save         = wrow_save,
   .campaign_changed  = campaign_changed,
   .tier_minimum      = tier_minimum,
   .tier_claim        = tier_claim,
@@ -975,15 +980,6 @@ static const MoneyPrimitives primitives = {
 };
 
 /* ---- Pledges: create ------------------------------------------------------------------------- */
-
-static GBytes *
-pledge_json (const CsPledge *pledge)
-{
-  CsJsonWriter *w = cs_json_writer_new ();
-
-  cs_pledge_write_json (pledge, w);
-  return cs_json_writer_free_to_bytes (w);
-}
 
 /* The conflict of a second active pledge names the one that holds. */
 static gboolean
@@ -1086,7 +1082,7 @@ pledge_create_txn (CsPgConn *c, const CsPledgeCreate *in, const CsIdempotency *i
   pledge->campaign_title = pg_col_dup (r, 0, CR_TITLE);
   if (idem != NULL)
     {
-      body = pledge_json (pledge);
+      body = money_pledge_json (pledge);
       hex = hex_of (body);
     }
 
@@ -1389,22 +1385,6 @@ pg_payment_jobs_count (CsStoreConn *conn, gint64 *count, GError **error)
 
 /* ---- Gateway events ----------------------------------------------------------------------------------- */
 
-/* A withdrawal as this file changes it. */
-typedef struct {
-  CsWithdrawal *w;
-  char         *payout_id;
-  gint64        rowid;
-} WRow;
-
-static void
-wrow_clear (WRow *r)
-{
-  g_clear_pointer (&r->w, cs_withdrawal_free);
-  g_clear_pointer (&r->payout_id, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WRow, wrow_clear)
-
 static CsWithdrawal *
 withdrawal_from_row (const PGresult *r, int row)
 {
@@ -1432,17 +1412,40 @@ withdrawal_row (const PGresult *r, int row)
 }
 
 static void
-wrow_fill (WRow *r, const PGresult *res, int row)
+wrow_fill (MoneyWRow *r, const PGresult *res, int row)
 {
-  wrow_clear (r);
+  money_wrow_clear (r);
   r->w = withdrawal_from_row (res, row);
   r->rowid = pg_col_int (res, row, 10);
   r->payout_id = pg_col_dup (res, row, 11);
 }
 
+/* Reads and locks a withdrawal.  Its lock serializes its events (a payout
+ * moves no campaign totals, and only gives money back to the creator). */
 static gboolean
-wrow_save (CsPgConn *c, WRow *r, CsWithdrawalStatus from, gint64 now, GError **error)
+wrow_lock (CsStoreConn *conn, const char *withdrawal_id, MoneyWRow *r, GError **error)
 {
+  CsPgConn *c = (CsPgConn *) conn;
+  g_autoptr(PgArgs) a = pg_args_new ();
+  g_autoptr(PGresult) res = NULL;
+
+  pg_arg_text (a, withdrawal_id);
+  res = pg_query (c, SQL_WITHDRAWAL_LOCK, a, error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    {
+      pg_set_not_found (error, "Withdrawal");
+      return FALSE;
+    }
+  wrow_fill (r, res, 0);
+  return TRUE;
+}
+
+static gboolean
+wrow_save (CsStoreConn *conn, MoneyWRow *r, CsWithdrawalStatus from, gint64 now, GError **error)
+{
+  CsPgConn *c = (CsPgConn *) conn;
   g_autoptr(PgArgs) a = pg_args_new ();
 
   pg_arg_text (a, r->w->id);
@@ -1453,82 +1456,6 @@ wrow_save (CsPgConn *c, WRow *r, CsWithdrawalStatus from, gint64 now, GError **e
   pg_arg_text (a, r->w->failure_reason);
   pg_arg_int (a, now);
   return exec_one_change (c, SQL_WITHDRAWAL_SAVE, a, "a withdrawal", error);
-}
-
-/* Posts a transaction of withdrawal @r and makes it its newest. */
-static gboolean
-post_withdrawal_txn (CsPgConn *c, WRow *r, const char *kind, const char *gateway_ref,
-                     const MoneyEntry *entries, guint n_entries, gint64 now, GError **error)
-{
-  MoneyTxn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
-  char *id = post_txn (&c->parent, &txn, entries, n_entries, now, error);
-
-  if (id == NULL)
-    return FALSE;
-  g_free (r->w->transaction_id);
-  r->w->transaction_id = id;
-  return TRUE;
-}
-
-static gboolean
-withdrawal_event (CsPgConn *c, const CsPaymentEvent *event, gint64 now, GError **error)
-{
-  g_auto(WRow) r = { 0 };
-  g_autofree char *payouts = NULL;
-  g_autofree char *creator = NULL;
-  gint64 amount;
-
-  /* The withdrawal's lock serializes its events (a payout moves no
-   * campaign totals, and only gives money back to the creator). */
-  {
-    g_autoptr(PgArgs) a = pg_args_new ();
-    g_autoptr(PGresult) res = NULL;
-
-    pg_arg_text (a, event->reference);
-    res = pg_query (c, SQL_WITHDRAWAL_LOCK, a, error);
-    if (res == NULL)
-      return FALSE;
-    if (PQntuples (res) == 0)
-      {
-        g_message ("payments: event %s refers to no withdrawal (%s): recorded and ignored",
-                   event->event_id, event->reference);
-        return TRUE;
-      }
-    wrow_fill (&r, res, 0);
-  }
-  if (r.w->status != CS_WITHDRAWAL_PENDING || g_strcmp0 (event->currency, r.w->currency) != 0 ||
-      event->amount != r.w->amount)
-    {
-      g_message ("payments: event %s (%s) for withdrawal %s (%s) ignored", event->event_id,
-                 cs_payment_event_type_to_string (event->type), r.w->id,
-                 cs_withdrawal_status_to_string (r.w->status));
-      return TRUE;
-    }
-
-  amount = r.w->amount;
-  payouts = money_campaign_account (r.w->campaign_id, "payouts");
-  creator = money_campaign_account (r.w->campaign_id, "creator");
-  money_set_str (&r.payout_id, event->object_id);
-  if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID)
-    {
-      const MoneyEntry entries[] = { { payouts, amount }, { "processor", -amount } };
-
-      if (!post_withdrawal_txn (c, &r, "payout", event->object_id, entries, 2, now, error))
-        return FALSE;
-      r.w->status = CS_WITHDRAWAL_PAID;
-    }
-  else
-    {
-      /* The money is the creator's again. */
-      const MoneyEntry entries[] = { { payouts, amount }, { creator, -amount } };
-
-      if (!post_withdrawal_txn (c, &r, "payout_failed", event->object_id, entries, 2, now, error))
-        return FALSE;
-      r.w->status = CS_WITHDRAWAL_FAILED;
-      money_set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
-                                                                         : "The payout was refused.");
-    }
-  return wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error);
 }
 
 static gboolean
@@ -1556,7 +1483,7 @@ event_apply_txn (CsPgConn *c, const CsPaymentEvent *event, gint64 now, gboolean 
       }
   }
   if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID || event->type == CS_PAYMENT_EVENT_PAYOUT_FAILED)
-    return withdrawal_event (c, event, now, error);
+    return money_withdrawal_event (&primitives, &c->parent, event, now, error);
   return money_pledge_event (&primitives, &c->parent, event, now, progress, error);
 }
 
@@ -1893,7 +1820,6 @@ expire_txn (CsPgConn *c, gint64 now, GPtrArray *out, GError **error)
   for (int i = 0; i < n; i++)
     {
       g_auto(MoneyRow) r = { 0 };
-      CsCampaignProgress *progress;
 
       if (!row_lock (c, pg_col_text (found, i, 0), &r, error))
         return FALSE;
@@ -1901,19 +1827,7 @@ expire_txn (CsPgConn *c, gint64 now, GPtrArray *out, GError **error)
       if (r.p->status != CS_PLEDGE_CAPTURE_FAILED || r.p->capture_retry_until > now ||
           r.pending_job_id != NULL)
         continue;
-      if (!tier_release (&c->parent, r.p->reward_tier_id, now, error))
-        return FALSE;
-      r.p->status = CS_PLEDGE_FAILED;
-      money_set_str (&r.p->failure_reason, "The payment failed and was not fixed within 7 days.");
-      if (!row_save (&c->parent, &r, now, error))
-        return FALSE;
-      progress = g_hash_table_lookup (touched, r.p->campaign_id);
-      if (progress == NULL)
-        {
-          progress = g_new0 (CsCampaignProgress, 1);
-          g_hash_table_insert (touched, g_strdup (r.p->campaign_id), progress);
-        }
-      if (!campaign_changed (&c->parent, r.p->campaign_id, -r.p->amount, -1, now, progress, error))
+      if (!money_expire_pledge (&primitives, &c->parent, &r, now, touched, error))
         return FALSE;
     }
   g_hash_table_iter_init (&iter, touched);
@@ -2011,15 +1925,6 @@ pg_campaign_balance (CsStoreConn *conn, const char *campaign_id, CsBalance *out,
   return TRUE;
 }
 
-static GBytes *
-withdrawal_json (const CsWithdrawal *w)
-{
-  CsJsonWriter *writer = cs_json_writer_new ();
-
-  cs_withdrawal_write_json (w, writer);
-  return cs_json_writer_free_to_bytes (writer);
-}
-
 static gboolean
 withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempotency *idem,
                        gint64 now, CsWithdrawal **out, CsReplay *replay, GError **error)
@@ -2027,7 +1932,7 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
   const char *payout_method = in->payout_method != NULL ? in->payout_method : DEFAULT_PAYOUT_METHOD;
   g_autofree char *creator = NULL;
   g_autofree char *payouts = NULL;
-  g_auto(WRow) r = { 0 };
+  g_auto(MoneyWRow) r = { 0 };
   g_autoptr(GBytes) body = NULL;
   CsCampaignStatus status = CS_CAMPAIGN_DRAFT;
   char currency[4] = "";
@@ -2110,8 +2015,8 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
   {
     const MoneyEntry entries[] = { { creator, in->amount }, { payouts, -in->amount } };
 
-    if (!post_withdrawal_txn (c, &r, "withdrawal", NULL, entries, 2, now, error) ||
-        !wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error))
+    if (!money_post_withdrawal_txn (&primitives, &c->parent, &r, "withdrawal", NULL, entries, 2, now, error) ||
+        !wrow_save (&c->parent, &r, CS_WITHDRAWAL_PENDING, now, error))
       return FALSE;
   }
   if (!job_insert (&c->parent, in->job_id, CS_PAYMENT_JOB_PAYOUT, NULL, in->withdrawal_id, NULL, payout_method,
@@ -2120,7 +2025,7 @@ withdrawal_create_txn (CsPgConn *c, const CsWithdrawalCreate *in, const CsIdempo
   r.w->updated_at = now;
   if (idem != NULL)
     {
-      body = withdrawal_json (r.w);
+      body = money_withdrawal_json (r.w);
       if (!idem_save (c, idem, 201, body, now, error))
         return FALSE;
     }

@@ -533,10 +533,8 @@ idem_find (CsSqliteConn *c, const CsIdempotency *idem, CsReplay *replay, GError 
     return TRUE;
   if (rc != SQLITE_ROW)
     return sq_db_fail (c, rc, error);
-  if (g_strcmp0 (sq_col_text (st, 0), idem->request_hash) != 0)
-    return money_invalid_field (error, "Idempotency-Key", "was used with another request",
-                                "This Idempotency-Key was already used with another request: "
-                                "use a new key for a new request.");
+  if (!money_idem_check_hash (idem, sq_col_text (st, 0), error))
+    return FALSE;
   replay->replayed = TRUE;
   replay->status = (guint) sq_col_int (st, 1);
   replay->body = g_bytes_new (sqlite3_column_blob (st, 2), sqlite3_column_bytes (st, 2));
@@ -659,6 +657,10 @@ post_txn (CsStoreConn *conn, const MoneyTxn *txn, const MoneyEntry *entries, gui
 
 static gboolean
 fee_settings_read (CsStoreConn *conn, CsFeeSettings *out, GError **error);
+static gboolean
+wrow_load (CsStoreConn *conn, const char *withdrawal_id, MoneyWRow *r, GError **error);
+static gboolean
+wrow_save (CsStoreConn *conn, MoneyWRow *r, CsWithdrawalStatus from, gint64 now, GError **error);
 
 /* ---- What the shared money logic (cs-store-money-logic.c) calls ------------------------------ */
 
@@ -676,6 +678,8 @@ static const MoneyPrimitives primitives = {
   .pledge_lock       = pledge_lock,
   .row_save          = row_save,
   .pledge_view       = pledge_view,
+  .wrow_lock         = wrow_load,
+  .wrow_save         = wrow_save,
   .campaign_changed  = campaign_changed,
   .tier_minimum      = tier_minimum,
   .tier_claim        = tier_claim,
@@ -687,15 +691,6 @@ static const MoneyPrimitives primitives = {
 };
 
 /* ---- Pledges: create ------------------------------------------------------------------------- */
-
-static GBytes *
-pledge_json (const CsPledge *pledge)
-{
-  CsJsonWriter *w = cs_json_writer_new ();
-
-  cs_pledge_write_json (pledge, w);
-  return cs_json_writer_free_to_bytes (w);
-}
 
 static gboolean
 pledge_insert (CsSqliteConn *c, const CsPledgeCreate *in, const char *currency, gint64 now,
@@ -780,7 +775,7 @@ pledge_create_txn (CsSqliteConn *c, const CsPledgeCreate *in, const CsIdempotenc
     return FALSE;
   if (idem != NULL)
     {
-      body = pledge_json (pledge);
+      body = money_pledge_json (pledge);
       if (!idem_save (c, idem, 201, body, now, error))
         return FALSE;
     }
@@ -1126,22 +1121,6 @@ sqlite_payment_jobs_count (CsStoreConn *conn, gint64 *count, GError **error)
 
 /* ---- Gateway events ----------------------------------------------------------------------------------- */
 
-/* A withdrawal as this file changes it. */
-typedef struct {
-  CsWithdrawal *w;
-  char         *payout_id;
-  gint64        rowid;
-} WRow;
-
-static void
-wrow_clear (WRow *r)
-{
-  g_clear_pointer (&r->w, cs_withdrawal_free);
-  g_clear_pointer (&r->payout_id, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WRow, wrow_clear)
-
 static CsWithdrawal *
 withdrawal_from_row (sqlite3_stmt *st)
 {
@@ -1169,8 +1148,9 @@ withdrawal_row (sqlite3_stmt *st)
 }
 
 static gboolean
-wrow_load (CsSqliteConn *c, const char *withdrawal_id, WRow *r, GError **error)
+wrow_load (CsStoreConn *conn, const char *withdrawal_id, MoneyWRow *r, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_WITHDRAWAL_GET, error);
 
   if (st == NULL)
@@ -1178,7 +1158,7 @@ wrow_load (CsSqliteConn *c, const char *withdrawal_id, WRow *r, GError **error)
   sq_bind_text (st, 1, withdrawal_id);
   if (!sq_step_found (c, st, "Withdrawal", error))
     return FALSE;
-  wrow_clear (r);
+  money_wrow_clear (r);
   r->w = withdrawal_from_row (st);
   r->rowid = sq_col_int (st, 10);
   r->payout_id = sq_col_dup (st, 11);
@@ -1186,8 +1166,9 @@ wrow_load (CsSqliteConn *c, const char *withdrawal_id, WRow *r, GError **error)
 }
 
 static gboolean
-wrow_save (CsSqliteConn *c, WRow *r, CsWithdrawalStatus from, gint64 now, GError **error)
+wrow_save (CsStoreConn *conn, MoneyWRow *r, CsWithdrawalStatus from, gint64 now, GError **error)
 {
+  CsSqliteConn *c = (CsSqliteConn *) conn;
   g_autoptr(CsStmtLease) st = sq_stmt_static (c, SQL_WITHDRAWAL_SAVE, error);
 
   if (st == NULL)
@@ -1200,76 +1181,6 @@ wrow_save (CsSqliteConn *c, WRow *r, CsWithdrawalStatus from, gint64 now, GError
   sq_bind_text (st, 6, r->w->failure_reason);
   sq_bind_int (st, 7, now);
   return step_one_change (c, st, "a withdrawal", error);
-}
-
-/* Posts a transaction of withdrawal @r and makes it its newest. */
-static gboolean
-post_withdrawal_txn (CsSqliteConn *c, WRow *r, const char *kind, const char *gateway_ref,
-                     const MoneyEntry *entries, guint n_entries, gint64 now, GError **error)
-{
-  MoneyTxn txn = { kind, r->w->campaign_id, NULL, r->w->id, r->w->amount, r->w->currency, gateway_ref };
-  char *id = post_txn (&c->parent, &txn, entries, n_entries, now, error);
-
-  if (id == NULL)
-    return FALSE;
-  g_free (r->w->transaction_id);
-  r->w->transaction_id = id;
-  return TRUE;
-}
-
-static gboolean
-withdrawal_event (CsSqliteConn *c, const CsPaymentEvent *event, gint64 now, GError **error)
-{
-  g_auto(WRow) r = { 0 };
-  g_autoptr(GError) local = NULL;
-  g_autofree char *payouts = NULL;
-  g_autofree char *creator = NULL;
-  gint64 amount;
-
-  if (!wrow_load (c, event->reference, &r, &local))
-    {
-      if (!g_error_matches (local, CS_ERROR, CS_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      g_message ("payments: event %s refers to no withdrawal (%s): recorded and ignored",
-                 event->event_id, event->reference);
-      return TRUE;
-    }
-  if (r.w->status != CS_WITHDRAWAL_PENDING || g_strcmp0 (event->currency, r.w->currency) != 0 ||
-      event->amount != r.w->amount)
-    {
-      g_message ("payments: event %s (%s) for withdrawal %s (%s) ignored", event->event_id,
-                 cs_payment_event_type_to_string (event->type), r.w->id,
-                 cs_withdrawal_status_to_string (r.w->status));
-      return TRUE;
-    }
-
-  amount = r.w->amount;
-  payouts = money_campaign_account (r.w->campaign_id, "payouts");
-  creator = money_campaign_account (r.w->campaign_id, "creator");
-  money_set_str (&r.payout_id, event->object_id);
-  if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID)
-    {
-      const MoneyEntry entries[] = { { payouts, amount }, { "processor", -amount } };
-
-      if (!post_withdrawal_txn (c, &r, "payout", event->object_id, entries, 2, now, error))
-        return FALSE;
-      r.w->status = CS_WITHDRAWAL_PAID;
-    }
-  else
-    {
-      /* The money is the creator's again. */
-      const MoneyEntry entries[] = { { payouts, amount }, { creator, -amount } };
-
-      if (!post_withdrawal_txn (c, &r, "payout_failed", event->object_id, entries, 2, now, error))
-        return FALSE;
-      r.w->status = CS_WITHDRAWAL_FAILED;
-      money_set_str (&r.w->failure_reason, event->failure_reason != NULL ? event->failure_reason
-                                                                         : "The payout was refused.");
-    }
-  return wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error);
 }
 
 static gboolean
@@ -1295,7 +1206,7 @@ event_apply_txn (CsSqliteConn *c, const CsPaymentEvent *event, gint64 now, gbool
       }
   }
   if (event->type == CS_PAYMENT_EVENT_PAYOUT_PAID || event->type == CS_PAYMENT_EVENT_PAYOUT_FAILED)
-    return withdrawal_event (c, event, now, error);
+    return money_withdrawal_event (&primitives, &c->parent, event, now, error);
   return money_pledge_event (&primitives, &c->parent, event, now, progress, error);
 }
 
@@ -1516,22 +1427,9 @@ expire_txn (CsSqliteConn *c, gint64 now, GPtrArray *out, GError **error)
   for (guint i = 0; i < ids->len; i++)
     {
       g_auto(MoneyRow) r = { 0 };
-      CsCampaignProgress *progress;
 
       if (!row_load (c, g_ptr_array_index (ids, i), &r, error) ||
-          !tier_release (&c->parent, r.p->reward_tier_id, now, error))
-        return FALSE;
-      r.p->status = CS_PLEDGE_FAILED;
-      money_set_str (&r.p->failure_reason, "The payment failed and was not fixed within 7 days.");
-      if (!row_save (&c->parent, &r, now, error))
-        return FALSE;
-      progress = g_hash_table_lookup (touched, r.p->campaign_id);
-      if (progress == NULL)
-        {
-          progress = g_new0 (CsCampaignProgress, 1);
-          g_hash_table_insert (touched, g_strdup (r.p->campaign_id), progress);
-        }
-      if (!campaign_changed (&c->parent, r.p->campaign_id, -r.p->amount, -1, now, progress, error))
+          !money_expire_pledge (&primitives, &c->parent, &r, now, touched, error))
         return FALSE;
     }
   g_hash_table_iter_init (&iter, touched);
@@ -1651,15 +1549,6 @@ sqlite_campaign_balance (CsStoreConn *conn, const char *campaign_id, CsBalance *
   return TRUE;
 }
 
-static GBytes *
-withdrawal_json (const CsWithdrawal *w)
-{
-  CsJsonWriter *writer = cs_json_writer_new ();
-
-  cs_withdrawal_write_json (w, writer);
-  return cs_json_writer_free_to_bytes (writer);
-}
-
 static gboolean
 withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsIdempotency *idem,
                        gint64 now, CsWithdrawal **out, CsReplay *replay, GError **error)
@@ -1667,7 +1556,7 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
   const char *payout_method = in->payout_method != NULL ? in->payout_method : DEFAULT_PAYOUT_METHOD;
   g_autofree char *creator = NULL;
   g_autofree char *payouts = NULL;
-  g_auto(WRow) r = { 0 };
+  g_auto(MoneyWRow) r = { 0 };
   g_autoptr(GBytes) body = NULL;
   CsCampaignStatus status = CS_CAMPAIGN_DRAFT;
   char currency[4] = "";
@@ -1733,15 +1622,15 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
     if (!sq_step_done (c, st, error))
       return FALSE;
   }
-  if (!wrow_load (c, in->withdrawal_id, &r, error))
+  if (!wrow_load (&c->parent, in->withdrawal_id, &r, error))
     return FALSE;
   creator = money_campaign_account (in->campaign_id, "creator");
   payouts = money_campaign_account (in->campaign_id, "payouts");
   {
     const MoneyEntry entries[] = { { creator, in->amount }, { payouts, -in->amount } };
 
-    if (!post_withdrawal_txn (c, &r, "withdrawal", NULL, entries, 2, now, error) ||
-        !wrow_save (c, &r, CS_WITHDRAWAL_PENDING, now, error))
+    if (!money_post_withdrawal_txn (&primitives, &c->parent, &r, "withdrawal", NULL, entries, 2, now, error) ||
+        !wrow_save (&c->parent, &r, CS_WITHDRAWAL_PENDING, now, error))
       return FALSE;
   }
   if (!job_insert (&c->parent, in->job_id, CS_PAYMENT_JOB_PAYOUT, NULL, in->withdrawal_id, NULL, payout_method,
@@ -1750,7 +1639,7 @@ withdrawal_create_txn (CsSqliteConn *c, const CsWithdrawalCreate *in, const CsId
   r.w->updated_at = now;
   if (idem != NULL)
     {
-      body = withdrawal_json (r.w);
+      body = money_withdrawal_json (r.w);
       if (!idem_save (c, idem, 201, body, now, error))
         return FALSE;
     }
