@@ -2,20 +2,22 @@
  * (cs-store-sqlite-money.c) and PostgreSQL (cs-store-pg-money.c) backends.
  * Only those two files include this header.
  *
- * What is here decides, and never speaks SQL: the pledge and campaign
- * records the money path works on, the checks of an amount or a campaign,
- * the ledger transactions of a pledge, changing or cancelling a pledge, and
- * the gateway-event state machine of a pledge.  It reaches the database only
+ * What is here decides, and never speaks SQL: the pledge, campaign and
+ * withdrawal records the money path works on, the checks of an amount, a
+ * campaign or an idempotency key, the ledger transactions of a pledge or a
+ * withdrawal, changing or cancelling a pledge, its expiry after a failed
+ * capture, the gateway-event state machines of pledges and withdrawals, and
+ * the sums, invariants and wording of check_books.  It reaches the database only
  * through MoneyPrimitives, a table of a few backend functions that each
  * backend fills with its own (static) implementations; every shared function
  * takes that table and the connection (the backend's connection, passed as
  * its CsStoreConn parent) as its first two arguments.
  *
- * Every function here runs inside the backend's write transaction, and the
- * backend keeps its lock order: the shared code locks nothing itself; it
- * reads the pledge and its campaign by MoneyPrimitives.pledge_lock() first,
- * then writes (reward tier, pledge, jobs, ledger, campaign totals) as the
- * backend's own code did.
+ * Every function here runs inside a transaction the backend began, and the
+ * backend keeps its lock order: the shared code takes no lock but through
+ * MoneyPrimitives.pledge_lock() / wrow_lock(), which it calls first, then
+ * writes (reward tier, pledge, jobs, ledger, campaign totals) in the order
+ * both backends' own code did.
  */
 #pragma once
 
@@ -85,24 +87,27 @@ typedef struct {
 /* ---- What the shared code needs of a backend ----------------------------------------- */
 
 typedef struct {
-  /* Reads pledge @pledge_id into @r and its campaign into @k, locked for
-   * this transaction in the backend's order (campaign first).  NOT_FOUND
+  /* Reads pledge @pledge_id into @r and its campaign into @k, both locked
+   * for this transaction (PostgreSQL: the campaign first, the lock order;
+   * SQLite's write transaction holds the whole database).  NOT_FOUND
    * "Pledge" if there is no such pledge. */
   gboolean   (*pledge_lock)       (CsStoreConn *conn, const char *pledge_id, MoneyRow *r, MoneyCamp *k,
                                    GError **error);
-  /* Writes @r back if it is still in status r->loaded (CONFLICT if not);
-   * then r->loaded = r->p->status and r->p->updated_at = @now. */
+  /* Writes @r back, guarded by the status it was read in (r->loaded: any
+   * other means it changed under the lock, INTERNAL); then r->loaded =
+   * r->p->status and r->p->updated_at = @now. */
   gboolean   (*row_save)          (CsStoreConn *conn, MoneyRow *r, gint64 now, GError **error);
   /* The pledge as the API shows it (with names). */
   CsPledge  *(*pledge_view)       (CsStoreConn *conn, const char *pledge_id, GError **error);
   /* Reads withdrawal @withdrawal_id into @r, locked for this transaction.
    * NOT_FOUND "Withdrawal" if there is none. */
   gboolean   (*wrow_lock)         (CsStoreConn *conn, const char *withdrawal_id, MoneyWRow *r, GError **error);
-  /* Writes withdrawal @r back if it is still in status @from (CONFLICT if not). */
+  /* Writes withdrawal @r back, guarded by status @from (as row_save()). */
   gboolean   (*wrow_save)         (CsStoreConn *conn, MoneyWRow *r, CsWithdrawalStatus from, gint64 now,
                                    GError **error);
-  /* Applies a change of the counted pledges to the campaign's totals; fills
-   * @progress (may be NULL) with the campaign's new totals. */
+  /* Applies a change of the counted pledges to the campaign's totals and
+   * marks it changed (also when only its tiers' claims changed: deltas 0);
+   * fills @progress (may be NULL) with its new totals. */
   gboolean   (*campaign_changed)  (CsStoreConn *conn, const char *campaign_id, gint64 d_amount,
                                    gint64 d_backers, gint64 now, CsCampaignProgress *progress,
                                    GError **error);
@@ -121,8 +126,8 @@ typedef struct {
                                    gint64 now, GError **error);
   /* Deletes job @job_id if it was never sent (@job_id NULL: nothing to do). */
   gboolean   (*job_drop_unsent)   (CsStoreConn *conn, const char *job_id, GError **error);
-  /* Writes a transaction and its entries, already checked by
-   * money_txn_check(); returns the new transaction's id. */
+  /* Checks a transaction (money_txn_check()) and writes it with its
+   * entries; returns the new transaction's id. */
   char      *(*post_txn)          (CsStoreConn *conn, const MoneyTxn *txn, const MoneyEntry *entries,
                                    guint n_entries, gint64 now, GError **error);
   /* Today's fee settings. */
@@ -173,7 +178,7 @@ gboolean money_job_kind_from_text (const char *text, CsPaymentJobKind *out);
 
 /* INTERNAL unless @entries are at least two, none zero, and sum to zero
  * without overflow, and the transaction's amount is positive.  Every
- * backend's post_txn() starts with it. */
+ * backend's MoneyPrimitives.post_txn() starts with it. */
 gboolean money_txn_check      (const MoneyTxn *txn, const MoneyEntry *entries, guint n_entries, GError **error);
 /* Posts a transaction of pledge @r and makes it the pledge's newest. */
 gboolean money_post_pledge_txn (const MoneyPrimitives *prim, CsStoreConn *conn, MoneyRow *r, const char *kind,

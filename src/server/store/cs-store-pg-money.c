@@ -4,9 +4,10 @@
  * operation behaves like its SQLite twin in cs-store-sqlite-money.c (same
  * results, errors, messages and orders); the ledger's accounts and the
  * counted pledges are described there and in cs-store-money.h.  The rules
- * both backends share (checks, the ledger transactions of a pledge, the
- * gateway-event state machine) are in cs-store-money-logic.c, which calls
- * this file's functions through the MoneyPrimitives table `primitives`.
+ * both backends share (checks, ledger transactions, changing and cancelling
+ * a pledge, the gateway-event state machines, check_books' sums and
+ * wording) are in cs-store-money-logic.c, which calls this file's functions
+ * through the MoneyPrimitives table `primitives`.
  *
  * Concurrency (READ COMMITTED, several instances on one database).  SQLite
  * serialized every writer; here each transaction takes the row locks of

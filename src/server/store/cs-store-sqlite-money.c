@@ -21,10 +21,10 @@
  * generated column pledges.counted; every change of it is applied to the
  * campaign's totals in the same transaction (campaign_changed()).
  *
- * The rules both backends share (checks, the ledger transactions of a
- * pledge, the gateway-event state machine) are in cs-store-money-logic.c,
- * which calls this file's functions through the MoneyPrimitives table
- * `primitives`.
+ * The rules both backends share (checks, ledger transactions, changing and
+ * cancelling a pledge, the gateway-event state machines, check_books' sums
+ * and wording) are in cs-store-money-logic.c, which calls this file's
+ * functions through the MoneyPrimitives table `primitives`.
  */
 #include "config.h"
 
