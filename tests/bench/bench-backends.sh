@@ -160,14 +160,15 @@ for setup in $SETUPS; do
   books=$("$SERVER" check-books --database "$db" | tail -n 1) || books="RED: $books"
   [[ $amount = $((accepted * 1000)) ]] || books="TOTALS WRONG ($amount for $accepted pledges); $books"
   say "$name: $(json_get "['pledges_per_s']" <<<"$storm") pledges/s; $books"
-  ROWS+=("$(printf '%-16s %8s %11s %9s %8s | %11s %8s %8s %10s  %s' "$name" "$WORKERS_USED" "$get_rps" "$get_p99" "$get_err" \
+  ROWS+=("$(printf '%-16s %8s %11s %9s %8s | %11s %8s %8s %10s  %s  %s' "$name" "$WORKERS_USED" "$get_rps" "$get_p99" "$get_err" \
     "$(json_get "['pledges_per_s']" <<<"$storm")" "$(json_get "['p50_ms']" <<<"$storm")" \
-    "$(json_get "['p99_ms']" <<<"$storm")" "$(awk -v a="$t0" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" "$books")")
+    "$(json_get "['p99_ms']" <<<"$storm")" "$(awk -v a="$t0" -v b="$t2" 'BEGIN { printf "%.1f", b - a }')" \
+    "$(json_get "['statuses']" <<<"$storm")" "$books")")
 done
 
 echo
 echo "crowdspark backends: GET of one campaign among $CAMPAIGNS (wrk -t2 -c$GET_CONNECTIONS -d$DURATION);"
 echo "storm of $PLEDGES pledges into one campaign ($CONNECTIONS connections); --threads $THREADS per instance; $(nproc) CPUs"
-printf '%-16s %8s %11s %9s %8s | %11s %8s %8s %10s  %s\n' "setup" "workers" "GET req/s" "p99 ms" "errors" \
-  "pledges/s" "p50 ms" "p99 ms" "booked s" "check-books"
+printf '%-16s %8s %11s %9s %8s | %11s %8s %8s %10s  %s  %s\n' "setup" "workers" "GET req/s" "p99 ms" "errors" \
+  "pledges/s" "p50 ms" "p99 ms" "booked s" "storm statuses" "check-books"
 printf '%s\n' "${ROWS[@]}"
