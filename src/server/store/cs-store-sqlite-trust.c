@@ -195,16 +195,6 @@ step_returning_user (CsSqliteConn *c, sqlite3_stmt *st, char **user_id_out, GErr
   return TRUE;
 }
 
-static void
-set_field_error (GError **error, CsErrorCode code, const char *field, const char *field_message,
-                 const char *detail)
-{
-  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, code, detail);
-
-  cs_error_add_field (local, field, field_message);
-  g_propagate_error (error, g_steal_pointer (&local));
-}
-
 /* Identity checks: submit */
 
 static CsKycCheck *
@@ -493,26 +483,6 @@ sqlite_kyc_decide (CsStoreConn *conn, const char *kyc_id, CsKycStatus decision, 
                    const char *moderator_id, gint64 now, GError **error)
 {
   CsSqliteConn *c = (CsSqliteConn *) conn;
-
-  if (moderator_id == NULL &&
-      decision != CS_KYC_VERIFIED && decision != CS_KYC_REJECTED && decision != CS_KYC_REVIEW)
-    {
-      set_field_error (error, CS_ERROR_INVALID, "decision", "must be verified, rejected or review",
-                       "The provider's decision is not valid.");
-      return NULL;
-    }
-  if (moderator_id != NULL && decision != CS_KYC_VERIFIED && decision != CS_KYC_REJECTED)
-    {
-      set_field_error (error, CS_ERROR_INVALID, "decision", "must be verified or rejected",
-                       "The decision is not valid.");
-      return NULL;
-    }
-  if (moderator_id != NULL && (reason == NULL || *reason == '\0'))
-    {
-      set_field_error (error, CS_ERROR_INVALID, "reason", "is required",
-                       "A moderator's decision needs a reason.");
-      return NULL;
-    }
 
   if (!sq_txn_begin (c, TRUE, error))
     return NULL;

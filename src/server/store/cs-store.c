@@ -942,10 +942,37 @@ cs_store_user_kyc_status (CsStoreConn *conn, const char *user_id, CsKycStatus *o
   return BACKEND (conn)->user_kyc_status (conn, user_id, out, error);
 }
 
+static void
+set_invalid_field (GError **error, const char *field, const char *field_message, const char *detail)
+{
+  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID, detail);
+
+  cs_error_add_field (local, field, field_message);
+  g_propagate_error (error, g_steal_pointer (&local));
+}
+
 CsKycCheck *
 cs_store_kyc_decide (CsStoreConn *conn, const char *kyc_id, CsKycStatus decision, const char *reason, const char *moderator_id, gint64 now, GError **error)
 {
   g_return_val_if_fail (conn != NULL, NULL);
+  /* The rules of a decision, the same on every backend. */
+  if (moderator_id == NULL &&
+      decision != CS_KYC_VERIFIED && decision != CS_KYC_REJECTED && decision != CS_KYC_REVIEW)
+    {
+      set_invalid_field (error, "decision", "must be verified, rejected or review",
+                         "The provider's decision is not valid.");
+      return NULL;
+    }
+  if (moderator_id != NULL && decision != CS_KYC_VERIFIED && decision != CS_KYC_REJECTED)
+    {
+      set_invalid_field (error, "decision", "must be verified or rejected", "The decision is not valid.");
+      return NULL;
+    }
+  if (moderator_id != NULL && (reason == NULL || *reason == '\0'))
+    {
+      set_invalid_field (error, "reason", "is required", "A moderator's decision needs a reason.");
+      return NULL;
+    }
   return BACKEND (conn)->kyc_decide (conn, kyc_id, decision, reason, moderator_id, now, error);
 }
 
