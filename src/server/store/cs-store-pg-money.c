@@ -1252,20 +1252,10 @@ pg_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *backer_i
   CsPgConn *c = (CsPgConn *) conn;
   CsPledge *pledge;
 
-  g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && change != NULL && progress != NULL, NULL);
-  memset (progress, 0, sizeof *progress);
-  if (change->has_amount && change->amount <= 0)
-    {
-      money_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
-      return NULL;
-    }
   if (!pg_txn_begin (c, TRUE, error))
     return NULL;
   pledge = money_pledge_change (&primitives, conn, pledge_id, backer_id, change, now, progress, error);
-  pledge = pg_txn_end_with (c, pledge, (GDestroyNotify) cs_pledge_free, error);
-  if (pledge == NULL)
-    memset (progress, 0, sizeof *progress);
-  return pledge;
+  return pg_txn_end_with (c, pledge, (GDestroyNotify) cs_pledge_free, error);
 }
 
 CsPledge *
@@ -1275,15 +1265,10 @@ pg_pledge_cancel (CsStoreConn *conn, const char *pledge_id, const char *backer_i
   CsPgConn *c = (CsPgConn *) conn;
   CsPledge *pledge;
 
-  g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && progress != NULL, NULL);
-  memset (progress, 0, sizeof *progress);
   if (!pg_txn_begin (c, TRUE, error))
     return NULL;
   pledge = money_pledge_cancel (&primitives, conn, pledge_id, backer_id, job_id, now, progress, error);
-  pledge = pg_txn_end_with (c, pledge, (GDestroyNotify) cs_pledge_free, error);
-  if (pledge == NULL)
-    memset (progress, 0, sizeof *progress);
-  return pledge;
+  return pg_txn_end_with (c, pledge, (GDestroyNotify) cs_pledge_free, error);
 }
 
 /* ---- Payment jobs ---------------------------------------------------------------------------------- */

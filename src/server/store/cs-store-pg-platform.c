@@ -639,19 +639,28 @@ campaign_refused_now (CsPgConn *c, const char *campaign_id, Refusal refusal, GEr
   return campaign_refused (cs_campaign_status_to_string (locked.status), refusal, error);
 }
 
-/* Runs a conditional campaign UPDATE (… AND status = ANY (allowed)
- * RETURNING 1) built in @a: TRUE if it changed the row. */
-static gboolean
-campaign_update_if (CsPgConn *c, const char *sql, PgArgs *a, const char *campaign_id,
-                    Refusal refusal, GError **error)
+/* An edit of a campaign: runs a conditional UPDATE (… AND status = ANY
+ * (allowed) RETURNING 1) built in @a, then marks the campaign changed (the
+ * change counter last) and returns it as stored; @refusal explains a row
+ * the UPDATE did not change. */
+static CsCampaign *
+campaign_edit (CsPgConn *c, const char *sql, PgArgs *a, const char *campaign_id, Refusal refusal,
+               gint64 now, GError **error)
 {
   g_autoptr(PGresult) r = pg_query (c, sql, a, error);
+  g_autoptr(CsCampaign) stored = NULL;
 
   if (r == NULL)
-    return FALSE;
+    return NULL;
   if (PQntuples (r) == 0)
-    return campaign_refused_now (c, campaign_id, refusal, error);
-  return TRUE;
+    {
+      campaign_refused_now (c, campaign_id, refusal, error);
+      return NULL;
+    }
+  stored = pg_load_campaign (c, campaign_id, error);
+  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
+    return NULL;
+  return g_steal_pointer (&stored);
 }
 
 /* ---- Users -------------------------------------------------------------------------- */
@@ -1278,7 +1287,6 @@ campaign_update_txn (CsPgConn *c, const char *campaign_id, const CsCampaignInput
                      CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
   g_autoptr(PgArgs) a = pg_args_new ();
-  g_autoptr(CsCampaign) stored = NULL;
   guint f = patch->fields;
 
   if ((f & CS_CAMPAIGN_FIELD_CATEGORY) && !check_category (c, patch->category, error))
@@ -1300,12 +1308,7 @@ campaign_update_txn (CsPgConn *c, const char *campaign_id, const CsCampaignInput
   pg_arg_text (a, patch->image_url);
   pg_arg_int (a, now);
   pg_arg_text_take (a, status_array_text (allowed));
-  if (!campaign_update_if (c, SQL_CAMPAIGN_UPDATE, a, campaign_id, REFUSED_EDIT, error))
-    return NULL;
-  stored = pg_load_campaign (c, campaign_id, error);
-  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
-    return NULL;
-  return g_steal_pointer (&stored);
+  return campaign_edit (c, SQL_CAMPAIGN_UPDATE, a, campaign_id, REFUSED_EDIT, now, error);
 }
 
 CsCampaign *
@@ -1435,18 +1438,12 @@ campaign_set_image_txn (CsPgConn *c, const char *campaign_id, const char *image_
                         CsCampaignStatusSet allowed, gint64 now, GError **error)
 {
   g_autoptr(PgArgs) a = pg_args_new ();
-  g_autoptr(CsCampaign) stored = NULL;
 
   pg_arg_text (a, campaign_id);
   pg_arg_text (a, image_url);
   pg_arg_int (a, now);
   pg_arg_text_take (a, status_array_text (allowed));
-  if (!campaign_update_if (c, SQL_CAMPAIGN_SET_IMAGE, a, campaign_id, REFUSED_IMAGE, error))
-    return NULL;
-  stored = pg_load_campaign (c, campaign_id, error);
-  if (stored == NULL || !campaign_mark (c, campaign_id, now, NULL, error))
-    return NULL;
-  return g_steal_pointer (&stored);
+  return campaign_edit (c, SQL_CAMPAIGN_SET_IMAGE, a, campaign_id, REFUSED_IMAGE, now, error);
 }
 
 CsCampaign *

@@ -908,13 +908,6 @@ sqlite_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *back
   CsSqliteConn *c = (CsSqliteConn *) conn;
   CsPledge *pledge;
 
-  g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && change != NULL && progress != NULL, NULL);
-  memset (progress, 0, sizeof *progress);
-  if (change->has_amount && change->amount <= 0)
-    {
-      money_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
-      return NULL;
-    }
   if (!sq_txn_begin (c, TRUE, error))
     return NULL;
   pledge = money_pledge_change (&primitives, conn, pledge_id, backer_id, change, now, progress, error);
@@ -928,8 +921,6 @@ sqlite_pledge_cancel (CsStoreConn *conn, const char *pledge_id, const char *back
   CsSqliteConn *c = (CsSqliteConn *) conn;
   CsPledge *pledge;
 
-  g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && progress != NULL, NULL);
-  memset (progress, 0, sizeof *progress);
   if (!sq_txn_begin (c, TRUE, error))
     return NULL;
   pledge = money_pledge_cancel (&primitives, conn, pledge_id, backer_id, job_id, now, progress, error);

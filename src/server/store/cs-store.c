@@ -62,6 +62,17 @@ parse_sqlite_url (const char *url, GError **error)
   return g_steal_pointer (&path);
 }
 
+/* A CS_ERROR_INVALID error with one field error: for the argument rules
+ * that every backend shares, checked here before dispatch. */
+static void
+set_invalid_field (GError **error, const char *field, const char *field_message, const char *detail)
+{
+  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID, detail);
+
+  cs_error_add_field (local, field, field_message);
+  g_propagate_error (error, g_steal_pointer (&local));
+}
+
 /* Public API: shared helpers */
 
 char *
@@ -805,15 +816,34 @@ cs_store_pledge_list_for_campaign (CsStoreConn *conn, const char *campaign_id, c
 CsPledge  *
 cs_store_pledge_change (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const CsPledgeChange *change, gint64 now, CsCampaignProgress *progress, GError **error)
 {
+  CsPledge *pledge;
+
   g_return_val_if_fail (conn != NULL, NULL);
-  return BACKEND (conn)->pledge_change (conn, pledge_id, backer_id, change, now, progress, error);
+  g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && change != NULL && progress != NULL, NULL);
+  memset (progress, 0, sizeof *progress);
+  if (change->has_amount && change->amount <= 0)
+    {
+      set_invalid_field (error, "amount", "must be positive", "The amount must be positive.");
+      return NULL;
+    }
+  pledge = BACKEND (conn)->pledge_change (conn, pledge_id, backer_id, change, now, progress, error);
+  if (pledge == NULL)
+    memset (progress, 0, sizeof *progress);   /* nothing changed */
+  return pledge;
 }
 
 CsPledge  *
 cs_store_pledge_cancel (CsStoreConn *conn, const char *pledge_id, const char *backer_id, const char *job_id, gint64 now, CsCampaignProgress *progress, GError **error)
 {
+  CsPledge *pledge;
+
   g_return_val_if_fail (conn != NULL, NULL);
-  return BACKEND (conn)->pledge_cancel (conn, pledge_id, backer_id, job_id, now, progress, error);
+  g_return_val_if_fail (pledge_id != NULL && backer_id != NULL && progress != NULL, NULL);
+  memset (progress, 0, sizeof *progress);
+  pledge = BACKEND (conn)->pledge_cancel (conn, pledge_id, backer_id, job_id, now, progress, error);
+  if (pledge == NULL)
+    memset (progress, 0, sizeof *progress);   /* nothing changed */
+  return pledge;
 }
 
 GPtrArray *
@@ -940,15 +970,6 @@ cs_store_user_kyc_status (CsStoreConn *conn, const char *user_id, CsKycStatus *o
 {
   g_return_val_if_fail (conn != NULL, FALSE);
   return BACKEND (conn)->user_kyc_status (conn, user_id, out, error);
-}
-
-static void
-set_invalid_field (GError **error, const char *field, const char *field_message, const char *detail)
-{
-  g_autoptr(GError) local = g_error_new_literal (CS_ERROR, CS_ERROR_INVALID, detail);
-
-  cs_error_add_field (local, field, field_message);
-  g_propagate_error (error, g_steal_pointer (&local));
 }
 
 CsKycCheck *
