@@ -60,6 +60,12 @@ char           *cs_test_create_campaign  (CsTestServer *ts, const char *token, c
 void            cs_test_make_live        (CsTestServer *ts, const char *campaign_id, const char *creator_token,
                                           const char *moderator_token);
 
+/* A live campaign of @creator_token's (made live by @moderator_token) with
+ * one reward tier of @quantity (0: unlimited) at a minimum of 1000, in USD;
+ * returns its id, and the tier's in *tier_id if asked. */
+char           *cs_test_live_campaign    (CsTestServer *ts, const char *creator_token, const char *moderator_token,
+                                          const char *title, gint64 goal, int days, int quantity, char **tier_id);
+
 /* ---- the money path (the server runs with --sandbox) ---- */
 
 /* The webhook secret of every test server. */

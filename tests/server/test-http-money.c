@@ -44,22 +44,7 @@ ppath (const char *id, const char *suffix)
 static char *
 live_campaign (const char *title, gint64 goal, int days, int quantity, char **tier_id)
 {
-  g_autofree char *qty = quantity > 0 ? g_strdup_printf ("%d", quantity) : g_strdup ("null");
-  g_autofree char *body = g_strdup_printf (
-    "{\"title\": \"%s\", \"description\": \"Money test.\", \"category\": \"games\", "
-    "\"goal_amount\": %" G_GINT64_FORMAT ", \"currency\": \"USD\", \"duration_days\": %d, "
-    "\"rewards\": [{\"title\": \"Limited\", \"minimum_pledge\": 1000, \"quantity_available\": %s}]}",
-    title, goal, days, qty);
-  g_autoptr(CsTestResponse) resp = cs_test_request (ts, "POST", "/api/v1/campaigns", creator, body);
-  char *id;
-
-  g_assert_cmpuint (resp->status, ==, 201);
-  id = g_strdup (cs_test_string (resp, "id"));
-  if (tier_id != NULL)
-    *tier_id = g_strdup (json_object_get_string_member (
-      json_array_get_object_element (json_object_get_array_member (cs_test_object (resp), "rewards"), 0), "id"));
-  cs_test_make_live (ts, id, creator, moderator);
-  return id;
+  return cs_test_live_campaign (ts, creator, moderator, title, goal, days, quantity, tier_id);
 }
 
 static CsTestResponse *
