@@ -1,0 +1,1 @@
+/* cs-api-client.c: being written */

@@ -1,0 +1,1 @@
+/* cs-cache.c: being written */

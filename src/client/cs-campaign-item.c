@@ -1,0 +1,1 @@
+/* cs-campaign-item.c: being written */

@@ -1,0 +1,1 @@
+/* cs-campaign-list.c: being written */

@@ -1,0 +1,1 @@
+/* cs-client-error.c: being written */

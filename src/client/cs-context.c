@@ -1,0 +1,1 @@
+/* cs-context.c: being written */

@@ -1,0 +1,1 @@
+/* cs-live-client.c: being written */

@@ -1,0 +1,1 @@
+/* cs-pledge-item.c: being written */

@@ -1,0 +1,1 @@
+/* cs-pledge-list.c: being written */

@@ -1,0 +1,1 @@
+/* cs-secret-store.c: being written */

@@ -1,0 +1,1 @@
+/* cs-session.c: being written */

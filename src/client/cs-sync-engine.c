@@ -1,0 +1,1 @@
+/* cs-sync.c: being written */

@@ -1,0 +1,1 @@
+/* test-api.c: being written */

@@ -1,0 +1,1 @@
+/* test-cache.c: being written */

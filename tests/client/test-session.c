@@ -1,0 +1,1 @@
+/* test-session.c: being written */

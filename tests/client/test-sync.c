@@ -1,0 +1,1 @@
+/* test-sync.c: being written */
