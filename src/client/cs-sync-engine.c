@@ -936,11 +936,11 @@ cs_sync_engine_refresh_async (CsSyncEngine *self, GCancellable *cancellable, GAs
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, cs_sync_engine_refresh_async);
-  if (!self->started)
+  if (g_cancellable_is_cancelled (self->cancellable))
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                               "The sync engine is not started.");
-      return;
+      /* stopped: a new pass gets a fresh cancellable */
+      g_object_unref (self->cancellable);
+      self->cancellable = g_cancellable_new ();
     }
   if (self->synchronizing)
     {
