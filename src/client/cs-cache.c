@@ -994,7 +994,7 @@ do_apply_sync (CsCache *self, SyncData *d, GError **error)
         continue;
       if (strcmp (t->type, "campaign") == 0 && !run_by_text (self, ST_DELETE_CAMPAIGN, t->id, error))
         goto fail;
-      if (strcmp (t->type, "reward") == 0 && !run_by_text (self, ST_DELETE_TIER, t->id, error))
+      if (strcmp (t->type, "reward_tier") == 0 && !run_by_text (self, ST_DELETE_TIER, t->id, error))
         goto fail;
     }
   if (d->next_cursor != NULL)
