@@ -9,8 +9,7 @@
 #include "../server/cs-test-server.h"  /* server_test_dep carries no include path (see report) */
 #include "cs-api-client.h"
 #include "cs-client-error.h"
-
-#define WAIT_SECONDS 30
+#include "cs-client-test-wait.h"
 
 static CsTestServer *ts;
 static char *creator;        /* access tokens made over plain HTTP */
@@ -18,41 +17,6 @@ static char *moderator;
 static char *campaign_id;    /* live, with one limited tier */
 static char *tier_id;
 static guint user_counter;
-
-/* ---- waiting on the main context ------------------------------------------- */
-
-static gboolean
-timed_out_cb (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define ITERATE_UNTIL(cond)                                                         \
-  G_STMT_START {                                                                    \
-    gboolean timed_out_ = FALSE;                                                    \
-    guint timeout_id_ = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out_); \
-    while (!(cond) && !timed_out_)                                                  \
-      g_main_context_iteration (NULL, TRUE);                                        \
-    if (timed_out_)                                                                 \
-      g_error ("timed out waiting for %s", #cond);                                  \
-    g_source_remove (timeout_id_);                                                  \
-  } G_STMT_END
-
-static void
-got_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
-/* Runs @call with the callback storing into res, then waits for it. */
-#define AWAIT(res, call) G_STMT_START { g_clear_object (&(res)); call; ITERATE_UNTIL ((res) != NULL); } G_STMT_END
-#define CB(res) got_result_cb, &(res)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
