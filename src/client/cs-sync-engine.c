@@ -41,7 +41,8 @@ struct _CsSyncEngine
   gboolean      synchronizing;
   char         *last_error;
 
-  GPtrArray    *waiters;         /* GTask* of refresh calls joined to the running pass */
+  GPtrArray    *waiters;         /* GTask* of refresh calls the running pass completes */
+  GPtrArray    *next_waiters;    /* GTask* of refresh calls asked for during it: the next pass's */
   gboolean      again;           /* another pass was asked for while one ran */
   char         *pass_user_id;    /* whose pledges the running pass refreshes */
   GHashTable   *pledge_states;   /* pledge id → PledgeNews: the last state heard */
@@ -200,8 +201,13 @@ pass_finish (CsSyncEngine *self, const GError *error)
         g_task_return_boolean (task, TRUE);
     }
 
-  if (self->again && self->started && !g_cancellable_is_cancelled (self->cancellable))
+  if (self->next_waiters->len > 0 ||
+      (self->again && self->started && !g_cancellable_is_cancelled (self->cancellable)))
     {
+      g_autoptr(GPtrArray) next = g_steal_pointer (&self->next_waiters);
+
+      self->next_waiters = g_steal_pointer (&self->waiters);
+      self->waiters = g_steal_pointer (&next);
       self->again = FALSE;
       pass_start (self);
       return;
@@ -784,6 +790,7 @@ cs_sync_engine_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->next_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->pledge_states, g_hash_table_unref);
   g_free (self->last_error);
   g_free (self->pass_user_id);
@@ -845,6 +852,7 @@ cs_sync_engine_init (CsSyncEngine *self)
   self->online = TRUE;
   self->cancellable = g_cancellable_new ();
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->next_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->pledge_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify) pledge_news_free);
 }
@@ -944,9 +952,8 @@ cs_sync_engine_refresh_async (CsSyncEngine *self, GCancellable *cancellable, GAs
     }
   if (self->synchronizing)
     {
-      /* joins the running pass; a pass after it sees what changed since */
-      self->again = TRUE;
-      g_ptr_array_add (self->waiters, g_steal_pointer (&task));
+      /* the running pass may have read before this call: wait for the next */
+      g_ptr_array_add (self->next_waiters, g_steal_pointer (&task));
       return;
     }
   g_ptr_array_add (self->waiters, g_steal_pointer (&task));

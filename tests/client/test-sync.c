@@ -228,6 +228,14 @@ server_campaign_amount (Fixture *f, const char *campaign_id)
   return cs_test_int (resp, "current_amount");
 }
 
+static void
+wait_authorized (Fixture *f, const char *token, const char *pledge_id)
+{
+  g_autofree char *path = g_strconcat ("/api/v1/pledges/", pledge_id, NULL);
+
+  cs_test_wait_field (f->ts, token, path, "status", "authorized");
+}
+
 /* A backer's authorized pledge of @amount, made on the server directly. */
 static char *
 authorized_pledge (Fixture *f, const char *token, const char *campaign_id, gint64 amount)
@@ -589,6 +597,8 @@ test_outbox_offline_restart (Fixture *f, gconstpointer data)
   g_assert_cmpuint (after->len, ==, 0);
   server = server_pledge (f, token, pledge);
   g_assert_cmpint (cs_test_int (server, "amount"), ==, 3500);
+  /* a new amount is authorized again before it counts */
+  wait_authorized (f, token, pledge);
   g_assert_cmpint (server_campaign_amount (f, campaign), ==, 3500);
   cached = cached_pledges (f, user_id);
   g_assert_cmpuint (cached->len, ==, 1);
@@ -644,6 +654,7 @@ test_outbox_lost_answer (Fixture *f, gconstpointer data)
   server = server_pledge (f, token, pledge);
   g_assert_cmpint (cs_test_int (server, "amount"), ==, 6000);
   g_clear_pointer (&server, cs_test_response_free);
+  wait_authorized (f, token, pledge);
   g_assert_cmpint (server_campaign_amount (f, campaign), ==, 6000);
   g_clear_pointer (&items, g_ptr_array_unref);
 
