@@ -32,5 +32,9 @@ CsPledgeItem   *cs_pledge_item_new         (const CsPledge *pledge, gboolean pen
 const CsPledge *cs_pledge_item_get_pledge  (CsPledgeItem *self);
 CsPledgeGroup   cs_pledge_item_get_group   (CsPledgeItem *self);
 gboolean        cs_pledge_item_get_pending (CsPledgeItem *self);
+/* For CsPledgeList: replaces the data (same id) and the pending flag,
+ * notifying the properties that changed. */
+void            cs_pledge_item_set_pledge  (CsPledgeItem *self, const CsPledge *pledge);
+void            cs_pledge_item_set_pending (CsPledgeItem *self, gboolean pending);
 
 G_END_DECLS
