@@ -583,7 +583,7 @@ test_apply_sync (Fixture *f, gconstpointer data)
 
   /* Tombstones: a campaign (with its tiers) and one tier of another. */
   g_ptr_array_add (page2->tombstones, make_tombstone ("campaign", "cmp_b"));
-  g_ptr_array_add (page2->tombstones, make_tombstone ("reward", "tier_a2"));
+  g_ptr_array_add (page2->tombstones, make_tombstone ("reward_tier", "tier_a2"));
   g_ptr_array_add (page2->tombstones, make_tombstone ("update", "upd_x"));
   apply_sync (f->cache, page2);
   drain ();
