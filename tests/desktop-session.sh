@@ -24,8 +24,11 @@ if [[ -z ${CS_DESKTOP_SESSION_INNER:-} ]]; then
   args=()
   [[ $display -eq 1 ]] && args+=(--display)
   [[ $keyring -eq 0 ]] && args+=(--no-keyring)
+  bus=()
+  # --no-keyring: a bus without service activation, else D-Bus starts gnome-keyring on demand
+  [[ $keyring -eq 0 ]] && bus=(--config-file="$(dirname "$0")/dbus-session-no-services.conf")
   export CS_DESKTOP_SESSION_INNER=1
-  exec dbus-run-session -- "$0" "${args[@]}" --inner "$@"
+  exec dbus-run-session "${bus[@]}" -- "$0" "${args[@]}" --inner "$@"
 fi
 unset CS_DESKTOP_SESSION_INNER
 

@@ -9,8 +9,8 @@
 #include "../server/cs-test-server.h"  /* server_test_dep carries no include path (see report) */
 #include "cs-api-client.h"
 #include "cs-client-error.h"
-
-#define WAIT_SECONDS 30
+#include "cs-client-test-wait.h"
+#include "cs-live-client.h"
 
 static CsTestServer *ts;
 static char *creator;        /* access tokens made over plain HTTP */
@@ -18,41 +18,6 @@ static char *moderator;
 static char *campaign_id;    /* live, with one limited tier */
 static char *tier_id;
 static guint user_counter;
-
-/* ---- waiting on the main context ------------------------------------------- */
-
-static gboolean
-timed_out_cb (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define ITERATE_UNTIL(cond)                                                         \
-  G_STMT_START {                                                                    \
-    gboolean timed_out_ = FALSE;                                                    \
-    guint timeout_id_ = g_timeout_add_seconds (WAIT_SECONDS, timed_out_cb, &timed_out_); \
-    while (!(cond) && !timed_out_)                                                  \
-      g_main_context_iteration (NULL, TRUE);                                        \
-    if (timed_out_)                                                                 \
-      g_error ("timed out waiting for %s", #cond);                                  \
-    g_source_remove (timeout_id_);                                                  \
-  } G_STMT_END
-
-static void
-got_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
-/* Runs @call with the callback storing into res, then waits for it. */
-#define AWAIT(res, call) G_STMT_START { g_clear_object (&(res)); call; ITERATE_UNTIL ((res) != NULL); } G_STMT_END
-#define CB(res) got_result_cb, &(res)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -695,6 +660,124 @@ test_pledges (void)
   g_assert_cmpint (cancelled->status, ==, CS_PLEDGE_CANCELLED);
 }
 
+/* ---- live ----------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *campaign_id;
+  guint       subscribed;     /* acks naming the campaign */
+  guint       progress;       /* campaign.progress events for it */
+  gint64      current_amount;
+} LiveLog;
+
+static gboolean
+array_has (JsonObject *event, const char *member, const char *id)
+{
+  JsonNode *node = json_object_get_member (event, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+    if (g_strcmp0 (json_array_get_string_element (json_node_get_array (node), i), id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+live_event_cb (CsLiveClient *live, const char *type, JsonObject *event, LiveLog *log)
+{
+  if (g_strcmp0 (type, "subscribed") == 0 && array_has (event, "campaign_ids", log->campaign_id))
+    log->subscribed++;
+  else if (g_strcmp0 (type, "campaign.progress") == 0 &&
+           g_strcmp0 (cs_json_get_string_or (event, "campaign_id", NULL), log->campaign_id) == 0)
+    {
+      log->progress++;
+      log->current_amount = cs_json_get_int_or (event, "current_amount", -1);
+    }
+}
+
+/* A backer on @api pledges @amount to @campaign with a good card. */
+static void
+pledge_with_card (CsApiClient *api, const char *campaign, gint64 amount)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pm = tokenize (api, "4242424242424242", &error);
+  g_autoptr(CsPledge) pledge = NULL;
+
+  g_assert_no_error (error);
+  pledge = create_pledge (api, campaign, amount, NULL, pm, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_live (void)
+{
+  g_autoptr(CsApiClient) api = api_new ();
+  g_autoptr(CsApiClient) other = api_new ();
+  g_autoptr(CsUser) watcher = sign_up (api, "watcher");
+  g_autoptr(CsUser) backer = sign_up (other, "livebacker");
+  g_autofree char *campaign = new_live_campaign ("Live Campaign");
+  g_autoptr(CsLiveClient) live = cs_live_client_new (api);
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  LiveLog log = { campaign, 0, 0, 0 };
+  guint acks;
+
+  g_signal_connect (live, "event", G_CALLBACK (live_event_cb), &log);
+  /* counted: watched twice, unwatched once, still watched */
+  cs_live_client_watch (live, campaign);
+  cs_live_client_watch (live, campaign);
+  cs_live_client_watch (live, "cmp_other");
+  cs_live_client_unwatch (live, "cmp_other");
+  cs_live_client_unwatch (live, campaign);
+  g_assert_false (cs_live_client_get_connected (live));
+  cs_live_client_start (live);
+  ITERATE_UNTIL (cs_live_client_get_connected (live) && log.subscribed == 1);
+
+  /* a pledge (by someone else) moves the campaign: the event arrives */
+  pledge_with_card (other, campaign, 2500);
+  ITERATE_UNTIL (log.progress > 0 && log.current_amount == 2500);
+
+  /* new tokens: the client reconnects with them and subscribes again */
+  acks = log.subscribed;
+  AWAIT (res, cs_api_client_refresh_async (api, NULL, CB (res)));
+  g_assert_true (cs_api_client_refresh_finish (api, res, &error));
+  g_assert_no_error (error);
+  ITERATE_UNTIL (log.subscribed > acks && cs_live_client_get_connected (live));
+
+  /* a stop and a start: connected again, re-subscribed, events flow */
+  cs_live_client_stop (live);
+  g_assert_false (cs_live_client_get_connected (live));
+  acks = log.subscribed;
+  cs_live_client_start (live);
+  ITERATE_UNTIL (log.subscribed > acks && cs_live_client_get_connected (live));
+  {
+    g_autoptr(CsPledge) changed = NULL;
+    g_autoptr(GPtrArray) mine = NULL;
+    CsPledge *pledge;
+
+    AWAIT (res, cs_api_client_list_user_pledges_async (other, backer->id, NULL, CB (res)));
+    mine = cs_api_client_list_user_pledges_finish (other, res, &error);
+    g_assert_no_error (error);
+    pledge = g_ptr_array_index (mine, 0);
+    {
+      g_autofree char *token = cs_api_client_dup_access_token (other);
+      g_autofree char *path = g_strconcat ("/api/v1/pledges/", pledge->id, NULL);
+
+      cs_test_wait_field (ts, token, path, "status", "authorized");
+    }
+    AWAIT (res, cs_api_client_change_pledge_async (other, pledge->id, 4000, NULL, NULL, NULL, CB (res)));
+    changed = cs_api_client_change_pledge_finish (other, res, &error);
+    g_assert_no_error (error);
+  }
+  ITERATE_UNTIL (log.current_amount == 4000);
+
+  /* unwatched: unsubscribed (the server acks it); stop closes */
+  cs_live_client_unwatch (live, campaign);
+  cs_live_client_stop (live);
+  g_assert_false (cs_live_client_get_connected (live));
+  (void) watcher;
+}
+
 /* ---- main -------------------------------------------------------------------------- */
 
 int
@@ -715,6 +798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/api/server-error", test_server_error);
   g_test_add_func ("/api/campaigns", test_campaigns);
   g_test_add_func ("/api/pledges", test_pledges);
+  g_test_add_func ("/api/live", test_live);
   status = g_test_run ();
 
   g_free (creator);
