@@ -1,0 +1,1 @@
+/* cs-pledge-row.c: placeholder (the FLOWS helper replaces it). */

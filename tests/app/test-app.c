@@ -1,0 +1,568 @@
+/* test-app.c: the app's shell against a real server: Discover, search, the
+ * campaign page (live progress), offline, preferences, shortcuts, the narrow
+ * layout, recycling cards, accessible labels, and screenshots of each. */
+#include "config.h"
+
+#include "cs-test-app.h"
+#include "cs-campaign-card.h"
+#include "cs-discover-page.h"
+#include "cs-preferences-window.h"
+#include "cs-status-bar.h"
+#include "cs-tier-row.h"
+
+static CsTestAppServer *server;
+
+typedef struct {
+  GtkWidget  *root;
+  const char *text;
+} LabelWait;
+
+typedef struct {
+  GString *problems;
+  guint    checked;
+} A11yCheck;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gboolean
+card_has_title (GtkWidget *widget, gpointer title)
+{
+  return g_strcmp0 (cs_campaign_card_get_title (CS_CAMPAIGN_CARD (widget)), title) == 0;
+}
+
+static GtkWidget *
+find_card (GtkWidget *root, const char *title)
+{
+  return cs_test_app_find (root, CS_TYPE_CAMPAIGN_CARD, card_has_title, (gpointer) title);
+}
+
+static gboolean
+label_shown (LabelWait *wait)
+{
+  return cs_test_app_find_label (wait->root, wait->text) != NULL;
+}
+
+static void
+assert_label_shown (GtkWidget *root, const char *text)
+{
+  LabelWait wait = { root, text };
+
+  if (!cs_test_app_wait ((CsTestAppCondition) label_shown, &wait, CS_TEST_APP_TIMEOUT_MS))
+    g_error ("The label “%s” never showed", text);
+}
+
+static gboolean
+card_shown (LabelWait *wait)
+{
+  return find_card (wait->root, wait->text) != NULL;
+}
+
+static void
+assert_card_shown (GtkWidget *root, const char *title)
+{
+  LabelWait wait = { root, title };
+
+  if (!cs_test_app_wait ((CsTestAppCondition) card_shown, &wait, CS_TEST_APP_TIMEOUT_MS))
+    g_error ("No card for “%s” showed", title);
+}
+
+static guint
+n_visible_cards (GtkWidget *root)
+{
+  guint n = 0;
+
+  for (GtkWidget *w = cs_test_app_find (root, CS_TYPE_CAMPAIGN_CARD, NULL, NULL); w != NULL; w = NULL)
+    n++;
+  return n;
+}
+
+static void
+count_card_cb (GtkWidget *widget, gpointer data)
+{
+  if (CS_IS_CAMPAIGN_CARD (widget) && gtk_widget_get_mapped (widget) &&
+      cs_campaign_card_get_item (CS_CAMPAIGN_CARD (widget)) != NULL)
+    (*(guint *) data)++;
+}
+
+static guint
+count_bound_cards (GtkWidget *root)
+{
+  guint n = 0;
+
+  cs_test_app_foreach (root, count_card_cb, &n);
+  return n;
+}
+
+static CsDiscoverPage *
+discover_page (CsTestApp *app)
+{
+  return CS_DISCOVER_PAGE (cs_window_get_discover_page (app->window));
+}
+
+static gboolean
+discover_has_n (gpointer data)
+{
+  CsTestApp *app = data;
+
+  return g_list_model_get_n_items (cs_discover_page_get_model (discover_page (app))) ==
+         GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (app->window), "expected"));
+}
+
+static void
+wait_discover_items (CsTestApp *app, guint n)
+{
+  g_object_set_data (G_OBJECT (app->window), "expected", GUINT_TO_POINTER (n));
+  if (!cs_test_app_wait (discover_has_n, app, CS_TEST_APP_TIMEOUT_MS))
+    g_error ("Discover shows %u campaigns, not %u",
+             g_list_model_get_n_items (cs_discover_page_get_model (discover_page (app))), n);
+}
+
+static gboolean
+discover_state_is (gpointer data)
+{
+  CsTestApp *app = data;
+
+  return g_strcmp0 (cs_discover_page_get_state (discover_page (app)),
+                    g_object_get_data (G_OBJECT (app->window), "state")) == 0;
+}
+
+static void
+wait_discover_state (CsTestApp *app, const char *state)
+{
+  g_object_set_data_full (G_OBJECT (app->window), "state", g_strdup (state), g_free);
+  if (!cs_test_app_wait (discover_state_is, app, CS_TEST_APP_TIMEOUT_MS))
+    g_error ("Discover is “%s”, not “%s”", cs_discover_page_get_state (discover_page (app)), state);
+}
+
+static void
+set_search (CsTestApp *app, const char *text)
+{
+  GtkWidget *entry = cs_test_app_find (GTK_WIDGET (app->window), GTK_TYPE_SEARCH_ENTRY, NULL, NULL);
+
+  g_assert_nonnull (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+}
+
+static gboolean
+picture_loaded (GtkWidget *card)
+{
+  GtkWidget *picture = cs_test_app_find (card, GTK_TYPE_PICTURE, NULL, NULL);
+
+  return picture != NULL && gtk_picture_get_paintable (GTK_PICTURE (picture)) != NULL;
+}
+
+static gboolean
+campaign_page_shown (CsTestApp *app)
+{
+  GtkWidget *page = cs_window_get_campaign_page (app->window);
+
+  g_autofree char *title = NULL;
+
+  /* (cs-campaign-page.h is not included: the server's store has a CsCampaignPage too) */
+  if (page == NULL || !gtk_widget_get_mapped (page))
+    return FALSE;
+  g_object_get (page, "title", &title, NULL);
+  return cs_test_app_find_label (page, title) != NULL;
+}
+
+static gboolean
+campaign_page_gone (CsTestApp *app)
+{
+  return cs_window_get_campaign_page (app->window) == NULL;
+}
+
+static gboolean
+status_offline (CsTestApp *app)
+{
+  return cs_status_bar_get_kind (CS_STATUS_BAR (cs_window_get_status_bar (app->window))) == CS_STATUS_OFFLINE;
+}
+
+static char *
+server_amount (const char *campaign_id)
+{
+  g_autofree char *path = g_strconcat ("/api/v1/campaigns/", campaign_id, NULL);
+  g_autoptr(CsTestResponse) resp = cs_test_request (server->ts, "GET", path, NULL, NULL);
+
+  g_assert_cmpuint (resp->status, ==, 200);
+  return cs_money_format (cs_test_int (resp, "current_amount"), cs_test_string (resp, "currency"));
+}
+
+static GtkWidget *
+find_toplevel (GType type)
+{
+  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (g_type_is_a (G_OBJECT_TYPE (window), type) && gtk_widget_get_mapped (window))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+toplevel_shown (gpointer type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+}
+
+static gboolean
+has_text (const char *text)
+{
+  return text != NULL && *text != '\0';
+}
+
+static gboolean
+inside_titled_row (GtkWidget *widget)
+{
+  for (GtkWidget *w = gtk_widget_get_parent (widget); w != NULL; w = gtk_widget_get_parent (w))
+    if (ADW_IS_PREFERENCES_ROW (w))
+      return has_text (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (w)));
+  return FALSE;
+}
+
+static gboolean
+button_has_label (GtkWidget *button)
+{
+  if (has_text (gtk_widget_get_tooltip_text (button)))
+    return TRUE;
+  if (GTK_IS_BUTTON (button) && has_text (gtk_button_get_label (GTK_BUTTON (button))))
+    return TRUE;
+  if (GTK_IS_MENU_BUTTON (button) && has_text (gtk_menu_button_get_label (GTK_MENU_BUTTON (button))))
+    return TRUE;
+  /* a visible text inside the button labels it */
+  for (GtkWidget *label = cs_test_app_find (button, GTK_TYPE_LABEL, NULL, NULL); label != NULL; label = NULL)
+    return has_text (gtk_label_get_text (GTK_LABEL (label)));
+  return FALSE;
+}
+
+/* Every interactive widget a person can reach has a label: its own text, a
+ * tooltip (icon-only buttons also set an accessible label in their .ui), a
+ * placeholder, or the title of the row it sits in.  GTK and libadwaita's own
+ * composite widgets (window controls, the view switcher, a drop-down's
+ * button) are theirs to label. */
+static void
+check_a11y (GtkWidget *widget, A11yCheck *check)
+{
+  const char *type = G_OBJECT_TYPE_NAME (widget);
+  gboolean ok = TRUE;
+
+  if (GTK_IS_WINDOW_CONTROLS (widget) || ADW_IS_VIEW_SWITCHER_TITLE (widget) || ADW_IS_VIEW_SWITCHER_BAR (widget) ||
+      GTK_IS_POPOVER (widget))
+    return;
+
+  if (GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget))
+    ok = button_has_label (widget) || inside_titled_row (widget);
+  else if (GTK_IS_SEARCH_ENTRY (widget) || GTK_IS_ENTRY (widget))
+    {
+      g_autofree char *placeholder = NULL;
+
+      g_object_get (widget, "placeholder-text", &placeholder, NULL);
+      ok = has_text (placeholder) || has_text (gtk_widget_get_tooltip_text (widget)) || inside_titled_row (widget);
+    }
+  else if (GTK_IS_SWITCH (widget) || GTK_IS_DROP_DOWN (widget))
+    ok = has_text (gtk_widget_get_tooltip_text (widget)) || inside_titled_row (widget);
+  else if (GTK_IS_TEXT (widget) && ADW_IS_ENTRY_ROW (gtk_widget_get_ancestor (widget, ADW_TYPE_ENTRY_ROW)))
+    ok = inside_titled_row (widget);
+  else
+    goto children;
+
+  check->checked++;
+  if (!ok)
+    g_string_append_printf (check->problems, "%s (%s) has no label\n", type, gtk_widget_get_name (widget));
+  /* the inside of an entry, a menu button or a drop-down is the widget's own */
+  if (GTK_IS_MENU_BUTTON (widget) || GTK_IS_DROP_DOWN (widget) || GTK_IS_SEARCH_ENTRY (widget) ||
+      GTK_IS_ENTRY (widget))
+    return;
+
+children:
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    check_a11y (child, check);
+}
+
+static void
+assert_all_labelled (GtkWidget *root, guint at_least)
+{
+  A11yCheck check = { g_string_new (NULL), 0 };
+
+  check_a11y (root, &check);
+  g_test_message ("%u interactive widgets checked in %s", check.checked, G_OBJECT_TYPE_NAME (root));
+  if (check.problems->len > 0)
+    g_error ("Unlabelled widgets in %s:\n%s", G_OBJECT_TYPE_NAME (root), check.problems->str);
+  g_assert_cmpuint (check.checked, >=, at_least);
+  g_string_free (check.problems, TRUE);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_discover (void)
+{
+  CsTestApp *app = cs_test_app_new (server->ts->base);
+  GtkWidget *window = GTK_WIDGET (app->window);
+  GtkWidget *card;
+  g_autofree char *shot = NULL;
+
+  wait_discover_items (app, server->titles->len);
+  wait_discover_state (app, "grid");
+  for (guint i = 0; i < server->titles->len; i++)
+    assert_card_shown (window, g_ptr_array_index (server->titles, i));
+
+  /* the first campaign's image comes from the server, through the cache */
+  card = find_card (window, g_ptr_array_index (server->titles, 0));
+  cs_test_app_assert_wait (picture_loaded, card);
+  /* money as core formats it, progress capped */
+  assert_label_shown (window, "84% funded");
+  assert_label_shown (window, "$4,200.00 raised of $5,000.00");
+
+  /* signed out: the status bar offers to sign in */
+  g_assert_cmpint (cs_status_bar_get_kind (CS_STATUS_BAR (cs_window_get_status_bar (app->window))), ==,
+                   CS_STATUS_SIGNED_OUT);
+  assert_label_shown (window, "Sign in to back projects and follow your pledges.");
+
+  shot = cs_test_app_screenshot (window, "discover", 200);
+  assert_all_labelled (window, 8);
+  cs_test_app_free (app);
+}
+
+static void
+test_search (void)
+{
+  CsTestApp *app = cs_test_app_new (server->ts->base);
+  GtkWidget *window = GTK_WIDGET (app->window);
+  g_autofree char *shot = NULL;
+
+  wait_discover_items (app, server->titles->len);
+
+  /* Ctrl+F's action focuses the search entry */
+  gtk_widget_activate_action (window, "win.search", NULL);
+  g_assert_true (GTK_IS_TEXT (gtk_root_get_focus (GTK_ROOT (window))));
+
+  set_search (app, "synth");
+  wait_discover_items (app, 1);
+  assert_card_shown (window, "Open Source Modular Synth");
+  g_assert_null (find_card (window, "Solar Kettle for Mountain Camps"));
+
+  set_search (app, "zzzzqqq");
+  wait_discover_state (app, "empty");
+  assert_label_shown (window, "No Campaigns Found");
+  g_assert_cmpuint (n_visible_cards (window), ==, 0);
+  shot = cs_test_app_screenshot (window, "discover-empty", 40);
+
+  set_search (app, "");
+  wait_discover_items (app, server->titles->len);
+  cs_test_app_free (app);
+}
+
+static void
+test_campaign_page (void)
+{
+  CsTestApp *app = cs_test_app_new (server->ts->base);
+  GtkWidget *window = GTK_WIDGET (app->window);
+  const char *id = g_ptr_array_index (server->campaign_ids, 2);
+  const char *title = g_ptr_array_index (server->titles, 2);
+  g_autofree char *before = server_amount (id);
+  g_autofree char *after = NULL;
+  g_autofree char *shot = NULL;
+  GtkWidget *page;
+
+  wait_discover_items (app, server->titles->len);
+  gtk_widget_activate_action (window, "win.open-campaign", "s", id);
+  cs_test_app_assert_wait (campaign_page_shown, app);
+  page = cs_window_get_campaign_page (app->window);
+
+  assert_label_shown (page, title);
+  assert_label_shown (page, "by maker");
+  assert_label_shown (page, "Early bird");
+  assert_label_shown (page, "Pledge $25.00 or more");
+  assert_label_shown (page, "99 left");
+  assert_label_shown (page, before);
+  assert_label_shown (page, "1 backer");
+  assert_label_shown (page, "The creator has not posted any updates yet.");
+  g_assert_true (gtk_widget_is_sensitive (cs_test_app_find_button (page, "Back This Project")));
+
+  /* someone pledges on the server: the page follows, live */
+  cs_test_app_server_pledge (server, id, 12345);
+  after = server_amount (id);
+  g_assert_cmpstr (after, !=, before);
+  assert_label_shown (page, after);
+  assert_label_shown (page, "2 backers");
+
+  shot = cs_test_app_screenshot (window, "campaign", 100);
+  assert_all_labelled (window, 10);
+
+  /* back to Discover; the page goes away (and stops watching) */
+  gtk_widget_activate_action (window, "win.go-back", NULL);
+  cs_test_app_assert_wait (campaign_page_gone, app);
+  cs_test_app_free (app);
+}
+
+static void
+test_recycling (void)
+{
+  CsTestApp *app = cs_test_app_new (server->ts->base);
+  GtkWidget *window = GTK_WIDGET (app->window);
+  CsCache *cache = cs_context_get_cache (cs_test_app_get_context (app));
+  g_autoptr(GPtrArray) campaigns = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
+  const guint n = 400;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint alive, bound;
+
+  wait_discover_items (app, server->titles->len);
+  for (guint i = 0; i < n; i++)
+    {
+      CsCampaign *c = cs_campaign_new ();
+
+      c->id = g_strdup_printf ("bench-%04u", i);
+      c->creator_id = g_strdup ("bench-creator");
+      c->creator.id = g_strdup ("bench-creator");
+      c->creator.username = g_strdup ("bench");
+      c->creator.display_name = g_strdup ("Bench Creator");
+      c->title = g_strdup_printf ("Benchmark campaign %u", i);
+      c->description = g_strdup ("Many cards.");
+      c->category = g_strdup ("games");
+      c->goal_amount = 100000;
+      c->current_amount = (i * 997) % 150000;
+      strcpy (c->currency, "USD");
+      c->status = CS_CAMPAIGN_LIVE;
+      c->duration_days = 30;
+      c->start_date = now - 86400;
+      c->end_date = now + 86400 * (1 + i % 40);
+      c->created_at = c->updated_at = c->published_at = now - 86400;
+      g_ptr_array_add (campaigns, c);
+    }
+  cs_cache_put_campaigns_async (cache, campaigns, NULL, NULL, NULL);
+  wait_discover_items (app, server->titles->len + n);
+  cs_test_app_wait_frames (window);
+
+  alive = cs_campaign_card_get_n_alive ();
+  bound = count_bound_cards (window);
+  g_test_message ("%u campaigns: %u cards exist, %u bound and mapped", server->titles->len + n, alive, bound);
+  /* the grid recycles: a window's worth of cards, not one per campaign */
+  g_assert_cmpuint (alive, <, (server->titles->len + n) / 2);
+  cs_test_app_free (app);
+}
+
+static void
+test_narrow (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (CS_APPLICATION_SCHEMA_ID);
+  CsTestApp *app;
+  g_autofree char *shot = NULL;
+  AdwViewSwitcherBar *bar;
+
+  g_settings_set_int (settings, "window-width", 360);
+  g_settings_set_int (settings, "window-height", 720);
+  app = cs_test_app_new (server->ts->base);
+  wait_discover_items (app, server->titles->len);
+  cs_test_app_wait_frames (GTK_WIDGET (app->window));
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (app->window)), <=, 400);
+
+  /* the view switcher moves to the bottom bar */
+  bar = ADW_VIEW_SWITCHER_BAR (cs_test_app_find (GTK_WIDGET (app->window), ADW_TYPE_VIEW_SWITCHER_BAR, NULL, NULL));
+  g_assert_nonnull (bar);
+  g_assert_true (adw_view_switcher_bar_get_reveal (bar));
+  shot = cs_test_app_screenshot (GTK_WIDGET (app->window), "discover-narrow", 100);
+
+  gtk_widget_activate_action (GTK_WIDGET (app->window), "win.open-campaign", "s",
+                              (const char *) g_ptr_array_index (server->campaign_ids, 0));
+  cs_test_app_assert_wait (campaign_page_shown, app);
+  g_clear_pointer (&shot, g_free);
+  shot = cs_test_app_screenshot (GTK_WIDGET (app->window), "campaign-narrow", 100);
+  cs_test_app_free (app);
+
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+}
+
+static void
+test_preferences_and_shortcuts (void)
+{
+  CsTestApp *app = cs_test_app_new (server->ts->base);
+  GtkWidget *prefs, *row, *shortcuts;
+  g_autofree char *shot = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app->app), "preferences", NULL);
+  cs_test_app_assert_wait (toplevel_shown, GSIZE_TO_POINTER (CS_TYPE_PREFERENCES_WINDOW));
+  prefs = find_toplevel (CS_TYPE_PREFERENCES_WINDOW);
+  row = cs_test_app_find (prefs, ADW_TYPE_ENTRY_ROW, NULL, NULL);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, server->ts->base);
+  assert_label_shown (prefs, "Pledge Notifications");
+  shot = cs_test_app_screenshot (prefs, "preferences", 40);
+  assert_all_labelled (prefs, 2);
+
+  /* a bad address is refused and nothing changes */
+  gtk_editable_set_text (GTK_EDITABLE (row), "ftp://example.org");
+  g_signal_emit_by_name (row, "apply");
+  g_assert_true (gtk_widget_has_css_class (row, "error"));
+  g_assert_cmpstr (cs_context_get_server_url (cs_test_app_get_context (app)), ==, server->ts->base);
+  gtk_window_destroy (GTK_WINDOW (prefs));
+
+  /* the shortcuts window GtkApplication loads from gtk/help-overlay.ui */
+  g_action_group_activate_action (G_ACTION_GROUP (app->app), "shortcuts", NULL);
+  cs_test_app_assert_wait (toplevel_shown, GSIZE_TO_POINTER (GTK_TYPE_SHORTCUTS_WINDOW));
+  shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  assert_label_shown (shortcuts, "Search Campaigns");
+  g_clear_pointer (&shot, g_free);
+  shot = cs_test_app_screenshot (shortcuts, "shortcuts", 40);
+  gtk_widget_set_visible (shortcuts, FALSE);
+  cs_test_app_free (app);
+}
+
+static void
+test_offline (void)
+{
+  const char * const titles[] = { "Lighthouse Restoration Fund", NULL };
+  CsTestAppServer *own = cs_test_app_server_new (titles);
+  CsTestApp *app = cs_test_app_new (own->ts->base);
+  GtkWidget *window = GTK_WIDGET (app->window);
+  g_autofree char *shot = NULL;
+  g_autofree char *id = g_strdup (g_ptr_array_index (own->campaign_ids, 0));
+
+  wait_discover_items (app, 1);
+  assert_card_shown (window, titles[0]);
+
+  /* the server goes away: a refresh finds it offline */
+  g_clear_pointer (&own, cs_test_app_server_free);
+  gtk_widget_activate_action (window, "win.refresh", NULL);
+  cs_test_app_assert_wait (status_offline, app);
+  assert_label_shown (window, "You are offline. Campaigns shown may be out of date.");
+  g_assert_nonnull (cs_test_app_find_button (window, "Retry"));
+  /* the cache still shows what it has */
+  assert_card_shown (window, titles[0]);
+  shot = cs_test_app_screenshot (window, "offline", 100);
+
+  /* the campaign page shows the cache and says why updates are missing */
+  gtk_widget_activate_action (window, "win.open-campaign", "s", id);
+  cs_test_app_assert_wait (campaign_page_shown, app);
+  assert_label_shown (window, "Updates are unavailable offline.");
+  g_clear_pointer (&shot, g_free);
+  shot = cs_test_app_screenshot (window, "campaign-offline", 60);
+  cs_test_app_free (app);
+}
+
+int
+main (int argc, char *argv[])
+{
+  int status;
+
+  cs_test_app_init (&argc, &argv);
+  g_setenv ("CS_APP_NO_KEYRING", "1", TRUE);
+
+  server = cs_test_app_server_new (NULL);
+
+  g_test_add_func ("/app/discover", test_discover);
+  g_test_add_func ("/app/search", test_search);
+  g_test_add_func ("/app/campaign-page", test_campaign_page);
+  g_test_add_func ("/app/recycling", test_recycling);
+  g_test_add_func ("/app/narrow", test_narrow);
+  g_test_add_func ("/app/preferences-and-shortcuts", test_preferences_and_shortcuts);
+  g_test_add_func ("/app/offline", test_offline);
+  status = g_test_run ();
+
+  cs_test_app_server_free (server);
+  return status;
+}
