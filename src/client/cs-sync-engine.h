@@ -38,7 +38,8 @@ gboolean     cs_sync_engine_get_online          (CsSyncEngine *self);
 gboolean     cs_sync_engine_get_synchronizing   (CsSyncEngine *self);
 const char  *cs_sync_engine_get_last_error      (CsSyncEngine *self);
 
-/* One pass now (joins a running one). */
+/* One pass now (joins a running one); also works before start (no live
+ * connection, no periodic passes then). */
 void         cs_sync_engine_refresh_async       (CsSyncEngine *self, GCancellable *cancellable,
                                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean     cs_sync_engine_refresh_finish      (CsSyncEngine *self, GAsyncResult *result, GError **error);

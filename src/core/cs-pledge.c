@@ -167,6 +167,27 @@ cs_pledge_free (CsPledge *pledge)
   g_free (pledge);
 }
 
+CsPledge *
+cs_pledge_copy (const CsPledge *pledge)
+{
+  CsPledge *copy;
+
+  g_return_val_if_fail (pledge != NULL, NULL);
+
+  copy = g_memdup2 (pledge, sizeof *pledge);
+  copy->id = g_strdup (pledge->id);
+  copy->backer_id = g_strdup (pledge->backer_id);
+  copy->campaign_id = g_strdup (pledge->campaign_id);
+  copy->reward_tier_id = g_strdup (pledge->reward_tier_id);
+  copy->transaction_id = g_strdup (pledge->transaction_id);
+  copy->payment_method_id = g_strdup (pledge->payment_method_id);
+  copy->failure_reason = g_strdup (pledge->failure_reason);
+  copy->backer_name = g_strdup (pledge->backer_name);
+  copy->reward_title = g_strdup (pledge->reward_title);
+  copy->campaign_title = g_strdup (pledge->campaign_title);
+  return copy;
+}
+
 void
 cs_pledge_write_json (const CsPledge *pledge, CsJsonWriter *w)
 {

@@ -58,6 +58,7 @@ typedef struct {
 
 CsPledge *cs_pledge_new        (void);
 void      cs_pledge_free       (CsPledge *pledge);
+CsPledge *cs_pledge_copy       (const CsPledge *pledge);
 /* JSON: id, backer_id, campaign_id, amount, currency, reward_tier_id, status,
  * transaction_id, payment_method (token), failure_reason,
  * capture_retry_until (RFC 3339 or null), created_at, updated_at, and, when

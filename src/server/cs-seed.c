@@ -1231,7 +1231,7 @@ seed_process_payments (SeedContext *ctx, GError **error)
           if (g_strcmp0 (m->endpoint, "kyc") == 0)
             ok = cs_kyc_webhook (&call, ctx->secret, signature, body, &duplicate, &check, error);
           else
-            ok = cs_payments_webhook (&call, ctx->secret, signature, body, &duplicate, &progress, error);
+            ok = cs_payments_webhook (&call, ctx->secret, signature, body, &duplicate, &progress, NULL, error);
           if (!ok || !cs_store_outbox_delivered (ctx->conn, m->id, ctx->now, error))
             return FALSE;
         }

@@ -827,6 +827,34 @@ test_kyc_input_errors (void)
   }
 }
 
+/* A copy owns its own strings: freeing the original leaves it intact. */
+static void
+test_pledge_copy (void)
+{
+  CsPledge *p = cs_pledge_new ();
+  g_autoptr(CsPledge) copy = NULL;
+
+  p->id = g_strdup ("plg_1");
+  p->backer_id = g_strdup ("usr_1");
+  p->campaign_id = g_strdup ("cmp_1");
+  p->amount = 2500;
+  memcpy (p->currency, "EUR", 4);
+  p->status = CS_PLEDGE_FAILED;
+  p->failure_reason = g_strdup ("Your card was declined.");
+  p->campaign_title = g_strdup ("Tiny synth");
+  copy = cs_pledge_copy (p);
+  cs_pledge_free (p);
+  g_assert_cmpstr (copy->id, ==, "plg_1");
+  g_assert_cmpstr (copy->backer_id, ==, "usr_1");
+  g_assert_cmpstr (copy->campaign_id, ==, "cmp_1");
+  g_assert_cmpint (copy->amount, ==, 2500);
+  g_assert_cmpstr (copy->currency, ==, "EUR");
+  g_assert_cmpint (copy->status, ==, CS_PLEDGE_FAILED);
+  g_assert_cmpstr (copy->failure_reason, ==, "Your card was declined.");
+  g_assert_cmpstr (copy->campaign_title, ==, "Tiny synth");
+  g_assert_null (copy->reward_tier_id);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -838,6 +866,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/pledge/input/errors", test_pledge_input_errors);
   g_test_add_func ("/core/pledge/input/partial", test_pledge_input_partial);
   g_test_add_func ("/core/pledge/json", test_pledge_json);
+  g_test_add_func ("/core/pledge/copy", test_pledge_copy);
   g_test_add_func ("/core/pledge/json-joined", test_pledge_json_joined);
   g_test_add_func ("/core/pledge/from-json-errors", test_pledge_from_json_errors);
   g_test_add_func ("/core/fees/defaults", test_fee_defaults);

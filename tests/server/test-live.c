@@ -851,6 +851,78 @@ test_pledge_publishes (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (frame, "backer_count"), ==, 1);
 }
 
+/* The backer's own connections hear their pledge's fate (the app's "pending
+ * → authorized / declined"), and nobody else does. */
+static void
+test_pledge_updated_to_backer (Fixture *f, gconstpointer data)
+{
+  CsTestServer *ts = f->ts;
+  g_autofree char *creator = cs_test_register (ts, "fatecreator", NULL);
+  g_autofree char *backer_id = NULL;
+  g_autofree char *backer = cs_test_register (ts, "fatebacker", &backer_id);
+  g_autofree char *other = cs_test_register (ts, "fateother", NULL);
+  g_autofree char *moderator = cs_test_staff_token (ts, "fatemod", CS_ROLE_MODERATOR);
+  g_autofree char *campaign = cs_test_create_campaign (ts, creator, "Fate", "games");
+  g_autofree char *good = NULL, *bad = NULL;
+  g_autoptr(Client) mine = client_open (ts, backer);
+  g_autoptr(Client) theirs = client_open (ts, other);
+  g_autoptr(CsTestResponse) ok = NULL, declined = NULL;
+  const char *ok_id, *declined_id;
+  gboolean seen_ok = FALSE, seen_declined = FALSE;
+
+  cs_test_make_live (ts, campaign, creator, moderator);
+  wait_connections (ts, 2);
+  /* both subscribe to the campaign: progress is public, pledge news is not */
+  client_subscribe (mine, campaign);
+  client_subscribe (theirs, campaign);
+  good = cs_test_card (ts, "4242424242424242");
+  bad = cs_test_card (ts, "4000000000000002");
+  ok = cs_test_pledge (ts, backer, campaign, 2500, NULL, good, NULL);
+  g_assert_cmpuint (ok->status, ==, 201);
+  ok_id = cs_test_string (ok, "id");
+  while (!seen_ok)
+    {
+      JsonObject *frame = client_next (mine);
+
+      if (g_strcmp0 (json_object_get_string_member (frame, "type"), "pledge.updated") != 0)
+        continue;
+      g_assert_cmpstr (json_object_get_string_member (frame, "pledge_id"), ==, ok_id);
+      g_assert_cmpstr (json_object_get_string_member (frame, "campaign_id"), ==, campaign);
+      g_assert_cmpstr (json_object_get_string_member (frame, "status"), ==, "authorized");
+      g_assert_cmpint (json_object_get_int_member (frame, "amount"), ==, 2500);
+      seen_ok = TRUE;
+    }
+  /* cancel, then a declined card: its reason comes with it */
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/pledges/%s/cancel", ok_id);
+    g_autoptr(CsTestResponse) cancelled = cs_test_request (ts, "POST", path, backer, NULL);
+
+    g_assert_cmpuint (cancelled->status, ==, 200);
+  }
+  declined = cs_test_pledge (ts, backer, campaign, 2500, NULL, bad, NULL);
+  g_assert_cmpuint (declined->status, ==, 201);
+  declined_id = cs_test_string (declined, "id");
+  while (!seen_declined)
+    {
+      JsonObject *frame = client_next (mine);
+
+      if (g_strcmp0 (json_object_get_string_member (frame, "type"), "pledge.updated") != 0 ||
+          g_strcmp0 (json_object_get_string_member (frame, "pledge_id"), declined_id) != 0)
+        continue;
+      g_assert_cmpstr (json_object_get_string_member (frame, "status"), ==, "failed");
+      g_assert_nonnull (json_object_get_string_member (frame, "failure_reason"));
+      g_assert_cmpstr (json_object_get_string_member (frame, "failure_reason"), !=, "");
+      seen_declined = TRUE;
+    }
+  /* The other user heard the progress but never a pledge of someone else. */
+  for (guint i = theirs->next; i < theirs->frames->len; i++)
+    {
+      JsonObject *frame = json_node_get_object (g_ptr_array_index (theirs->frames, i));
+
+      g_assert_cmpstr (json_object_get_string_member (frame, "type"), !=, "pledge.updated");
+    }
+}
+
 /* The URL is checked where it is configured, with a message that says how. */
 static void
 test_redis_url_checked (void)
@@ -1556,6 +1628,7 @@ main (int argc, char **argv)
   g_test_add ("/live/client-close-forgets", Fixture, NULL, fixture_set_up, test_client_close_forgets, fixture_tear_down);
   g_test_add ("/live/descriptors-released", Fixture, NULL, fixture_set_up, test_descriptors_released, fixture_tear_down);
   g_test_add ("/live/pledge-publishes", Fixture, NULL, fixture_set_up, test_pledge_publishes, fixture_tear_down);
+  g_test_add ("/live/pledge-updated-to-backer", Fixture, NULL, fixture_set_up, test_pledge_updated_to_backer, fixture_tear_down);
   g_test_add ("/live/shutdown-closes", Fixture, NULL, fixture_set_up, test_shutdown_closes, fixture_tear_down);
 
   g_test_add_func ("/live/redis/url", test_redis_url_checked);

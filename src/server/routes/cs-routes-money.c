@@ -228,22 +228,50 @@ respond_received (CsResponse *resp, gboolean duplicate)
   cs_response_take_json (resp, 200, w);
 }
 
+/* Tells a pledge's backer (their live connections only) its new state:
+ * {"type": "pledge.updated", "pledge_id", "campaign_id", "status", "amount",
+ * "currency", "reward_tier_id", "failure_reason"}. */
+static void
+publish_pledge (CsRequest *req, const CsPledge *pledge)
+{
+  CsJsonWriter *w;
+  g_autofree char *json = NULL;
+
+  if (pledge == NULL || req->ctx->live == NULL)
+    return;
+  w = cs_json_writer_new ();
+  cs_json_writer_begin_object (w);
+  cs_json_writer_member_string (w, "type", "pledge.updated");
+  cs_json_writer_member_string (w, "pledge_id", pledge->id);
+  cs_json_writer_member_string (w, "campaign_id", pledge->campaign_id);
+  cs_json_writer_member_string (w, "status", cs_pledge_status_to_string (pledge->status));
+  cs_json_writer_member_int (w, "amount", pledge->amount);
+  cs_json_writer_member_string (w, "currency", pledge->currency);
+  cs_json_writer_member_string (w, "reward_tier_id", pledge->reward_tier_id);
+  cs_json_writer_member_string (w, "failure_reason", pledge->failure_reason);
+  cs_json_writer_end_object (w);
+  json = cs_json_writer_free_to_string (w);
+  cs_live_publish_json (req->ctx->live, NULL, pledge->backer_id, json);
+}
+
 static void
 payments_webhook_cb (CsRequest *req, CsResponse *resp)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(CsPledge) pledge = NULL;
   CsCampaignProgress progress = { 0 };
   gboolean duplicate = FALSE;
   CsCall call;
 
   cs_call_init (&call, req);
   if (!cs_payments_webhook (&call, req->ctx->webhook_secret, req->webhook_signature, req->body,
-                            &duplicate, &progress, &error))
+                            &duplicate, &progress, &pledge, &error))
     {
       cs_response_set_error (resp, req, error);
       return;
     }
   publish_progress (req, &progress);
+  publish_pledge (req, pledge);
   wake_jobs (req);
   respond_received (resp, duplicate);
 }

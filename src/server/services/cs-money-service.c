@@ -54,9 +54,11 @@ verified_event (const CsCall *call, const char *secret, const char *signature, G
 
 gboolean
 cs_payments_webhook (const CsCall *call, const char *secret, const char *signature, GBytes *body,
-                     gboolean *duplicate, CsCampaignProgress *progress, GError **error)
+                     gboolean *duplicate, CsCampaignProgress *progress, CsPledge **pledge_out,
+                     GError **error)
 {
   g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) local = NULL;
   const char *id = NULL, *type = NULL;
   JsonObject *data = NULL;
   CsPaymentEvent event = { 0 };
@@ -83,7 +85,18 @@ cs_payments_webhook (const CsCall *call, const char *secret, const char *signatu
                            "A payment event needs object_id, reference, amount and currency.");
       return FALSE;
     }
-  return cs_store_payment_event_apply (call->conn, &event, call->now, duplicate, progress, error);
+  if (!cs_store_payment_event_apply (call->conn, &event, call->now, duplicate, progress, error))
+    return FALSE;
+  if (pledge_out == NULL || *duplicate ||
+      event.type == CS_PAYMENT_EVENT_PAYOUT_PAID || event.type == CS_PAYMENT_EVENT_PAYOUT_FAILED)
+    return TRUE;
+  /* Applied: read the pledge back for its backer's live connection.  A
+   * failure here loses only that notice (the app's next sync has the state). */
+  *pledge_out = cs_store_pledge_get (call->conn, event.reference, &local);
+  if (*pledge_out == NULL && !g_error_matches (local, CS_ERROR, CS_ERROR_NOT_FOUND))
+    g_warning ("payments: event %s was applied, but its pledge could not be read back: %s",
+               event.event_id, local->message);
+  return TRUE;
 }
 
 gboolean

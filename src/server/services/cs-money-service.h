@@ -11,10 +11,12 @@ G_BEGIN_DECLS
 
 /* POST /webhooks/payments: verifies the signature of @body (tolerance,
  * constant-time), parses the event and applies it exactly once.
- * *duplicate: the event id was seen before (nothing was done again). */
+ * *duplicate: the event id was seen before (nothing was done again).
+ * @pledge_out (may be NULL): for a new event about a pledge, the pledge as it
+ * is after the event (so that its backer can be told), else NULL. */
 gboolean    cs_payments_webhook     (const CsCall *call, const char *secret, const char *signature,
                                      GBytes *body, gboolean *duplicate, CsCampaignProgress *progress,
-                                     GError **error);
+                                     CsPledge **pledge_out, GError **error);
 /* POST /webhooks/kyc: the identity provider's decision on a check. */
 gboolean    cs_kyc_webhook          (const CsCall *call, const char *secret, const char *signature,
                                      GBytes *body, gboolean *duplicate, CsKycCheck **check_out,
