@@ -358,7 +358,8 @@ reward_toggled_cb (GtkCheckButton *check, CsPledgeDialog *self)
   self->tier_id = g_strdup (tier_id);
 
   /* Fill in the reward's minimum unless the person typed an amount. */
-  if (self->amount_auto || *gtk_editable_get_text (GTK_EDITABLE (self->amount_row)) == '\0')
+  if (self->tier_id != NULL &&
+      (self->amount_auto || *gtk_editable_get_text (GTK_EDITABLE (self->amount_row)) == '\0'))
     {
       g_autofree char *plain = cs_money_format_plain (minimum_amount (self), currency (self));
 

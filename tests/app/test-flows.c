@@ -398,6 +398,46 @@ test_sign_in_wrong_password (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cs_session_get_user_id (cs_context_get_session (f->context)), ==, user_id);
 }
 
+/* An unreachable server: the dialog says so, and keeps what was typed. */
+static void
+test_sign_in_offline (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autofree char *data_dir = g_dir_make_tmp ("crowdspark-flows-XXXXXX", &error);
+  g_autofree char *url = NULL;
+  g_autofree char *expected = NULL;
+  CsContext *context;
+  GtkWidget *dialog;
+  GType type = CS_TYPE_SIGN_IN_DIALOG;
+  guint16 port;
+
+  /* A port that was free a moment ago and is closed now. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  context = cs_context_new (url, data_dir, TRUE, &error);
+  g_assert_no_error (error);
+
+  dialog = cs_sign_in_dialog_new (context, NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+  type_into (child (dialog, type, "login_row"), "alice");
+  type_into (child (dialog, type, "password_row"), PASSWORD);
+  click (child (dialog, type, "submit_button"));
+  WAIT_FOR (label_shown (child (dialog, type, "error_label")), "the offline error");
+  expected = g_strdup_printf ("Cannot reach %s", cs_context_get_server_url (context));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (child (dialog, type, "error_label")), expected));
+  g_assert_cmpstr (gtk_editable_get_text (child (dialog, type, "password_row")), ==, PASSWORD);
+  g_assert_true (gtk_widget_is_sensitive (child (dialog, type, "submit_button")));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_object_unref (context);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  remove_tree (data_dir);
+}
+
 /* ---- the pledge dialog ------------------------------------------------------------- */
 
 /* Opens the pledge dialog, picks the tier, and goes through the card and the
@@ -694,6 +734,7 @@ main (int argc, char **argv)
   g_test_add ("/flows/sign-in/sign-up", Fixture, NULL, fixture_setup, test_sign_up, fixture_teardown);
   g_test_add ("/flows/sign-in/wrong-password", Fixture, NULL, fixture_setup, test_sign_in_wrong_password,
               fixture_teardown);
+  g_test_add_func ("/flows/sign-in/offline", test_sign_in_offline);
   g_test_add ("/flows/pledge/authorized", Fixture, NULL, fixture_setup, test_pledge_authorized,
               fixture_teardown);
   g_test_add ("/flows/pledge/declined", Fixture, NULL, fixture_setup, test_pledge_declined, fixture_teardown);
