@@ -28,4 +28,10 @@ void            cs_campaign_list_merge       (CsCampaignList *self, GPtrArray *c
 /* The item for @campaign_id, or NULL (borrowed). */
 CsCampaignItem *cs_campaign_list_lookup      (CsCampaignList *self, const char *campaign_id);
 
+/* Internal, shared with CsPledgeList: replaces @items (GObject*, owning a
+ * reference each) by @new_items (the same objects for the same things),
+ * keeping the longest run of items whose order did not change and emitting
+ * items-changed on @model for each removed and each inserted run only. */
+void            _cs_list_replace_items       (GListModel *model, GPtrArray *items, GPtrArray *new_items);
+
 G_END_DECLS

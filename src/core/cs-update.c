@@ -127,3 +127,32 @@ cs_category_write_json (const CsCategory *category, CsJsonWriter *w)
   cs_json_writer_member_int (w, "live_count", category->live_count);
   cs_json_writer_end_object (w);
 }
+
+CsCategory *
+cs_category_from_json (JsonObject *obj, GError **error)
+{
+  g_autoptr(CsCategory) category = NULL;
+  const char *slug = cs_json_get_string_or (obj, "slug", NULL);
+  const char *name = cs_json_get_string_or (obj, "name", NULL);
+  JsonNode *count;
+
+  g_return_val_if_fail (obj != NULL, NULL);
+
+  if (slug == NULL || *slug == '\0' || name == NULL)
+    {
+      g_set_error_literal (error, CS_ERROR, CS_ERROR_MALFORMED, "The category object has no slug or name");
+      return NULL;
+    }
+  count = json_object_get_member (obj, "live_count");
+  if (count != NULL && !JSON_NODE_HOLDS_NULL (count) && json_node_get_value_type (count) != G_TYPE_INT64)
+    {
+      g_set_error_literal (error, CS_ERROR, CS_ERROR_MALFORMED, "The category's live_count is not an integer");
+      return NULL;
+    }
+
+  category = g_new0 (CsCategory, 1);
+  category->slug = g_strdup (slug);
+  category->name = g_strdup (name);
+  category->live_count = count != NULL && !JSON_NODE_HOLDS_NULL (count) ? json_node_get_int (count) : 0;
+  return g_steal_pointer (&category);
+}

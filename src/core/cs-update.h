@@ -41,6 +41,10 @@ typedef struct {
 
 void      cs_category_free       (CsCategory *category);
 void      cs_category_write_json (const CsCategory *category, CsJsonWriter *w);
+/* Reads a category as written above (client side); NULL + CS_ERROR_MALFORMED
+ * when slug or name is missing or not a string, or live_count is not an
+ * integer. */
+CsCategory *cs_category_from_json (JsonObject *obj, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsUpdate, cs_update_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsCategory, cs_category_free)

@@ -1,0 +1,24 @@
+/* main.c: the crowdspark desktop app. */
+#include "config.h"
+
+#include <locale.h>
+#include <glib/gi18n.h>
+#include "cs-app-resources.h"
+#include "cs-application.h"
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr(CsApplication) app = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* the templates live in the static library's GResource (toolchain.md, trap 1) */
+  (void) cs_app_get_resource ();
+
+  app = cs_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
