@@ -12,7 +12,7 @@
 #include <glib/gstdio.h>
 #include <adwaita.h>
 
-#include "cs-test-server.h"
+#include "../server/cs-test-server.h"
 #include "cs-context.h"
 #include "cs-dashboard-page.h"
 #include "cs-pledge-dialog.h"
