@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cs-format.h"
 #include "cs-pledge-dialog.h"
 #include "cs-pledge-row.h"
 
@@ -74,7 +75,17 @@ update (CsPledgeRow *self)
   g_autofree char *accessible = NULL;
 
   gtk_label_set_text (self->title_label, pledge->campaign_title ? pledge->campaign_title : _("A project"));
-  gtk_label_set_text (self->detail_label, pledge->reward_title ? pledge->reward_title : _("No reward"));
+  if (pledge->created_at > 0)
+    {
+      g_autofree char *date = cs_format_date (pledge->created_at);
+      /* TRANSLATORS: the reward and the day of a pledge: "Early Bird · 3 March 2025" */
+      g_autofree char *detail = g_strdup_printf (_("%s · %s"),
+                                                 pledge->reward_title ? pledge->reward_title : _("No reward"),
+                                                 date);
+      gtk_label_set_text (self->detail_label, detail);
+    }
+  else
+    gtk_label_set_text (self->detail_label, pledge->reward_title ? pledge->reward_title : _("No reward"));
   gtk_label_set_text (self->amount_label, amount);
 
   gtk_label_set_text (self->status_label, status);
