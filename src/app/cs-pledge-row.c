@@ -72,6 +72,8 @@ update (CsPledgeRow *self)
   g_autofree char *amount = cs_money_format (pledge->amount, pledge->currency);
   gboolean failed = pledge->status == CS_PLEDGE_FAILED || pledge->status == CS_PLEDGE_CAPTURE_FAILED;
   gboolean changeable = pledge->status == CS_PLEDGE_PENDING || pledge->status == CS_PLEDGE_AUTHORIZED;
+  const char *reward = pledge->reward_title ? pledge->reward_title
+                       : pledge->reward_tier_id ? _("A reward") : _("No reward");
   g_autofree char *accessible = NULL;
 
   gtk_label_set_text (self->title_label, pledge->campaign_title ? pledge->campaign_title : _("A project"));
@@ -79,13 +81,11 @@ update (CsPledgeRow *self)
     {
       g_autofree char *date = cs_format_date (pledge->created_at);
       /* TRANSLATORS: the reward and the day of a pledge: "Early Bird · 3 March 2025" */
-      g_autofree char *detail = g_strdup_printf (_("%s · %s"),
-                                                 pledge->reward_title ? pledge->reward_title : _("No reward"),
-                                                 date);
+      g_autofree char *detail = g_strdup_printf (_("%s · %s"), reward, date);
       gtk_label_set_text (self->detail_label, detail);
     }
   else
-    gtk_label_set_text (self->detail_label, pledge->reward_title ? pledge->reward_title : _("No reward"));
+    gtk_label_set_text (self->detail_label, reward);
   gtk_label_set_text (self->amount_label, amount);
 
   gtk_label_set_text (self->status_label, status);
