@@ -1,4 +1,9 @@
-/* cs-dashboard-page.h: placeholder of the FLOWS helper's "My pledges" page (app-contract.md). */
+/* cs-dashboard-page.h: "My pledges", the backer's dashboard.
+ *
+ * Signed out: a Sign In button (win.sign-in).  Signed in: the user's pledges
+ * from the cache (CsPledgeList), grouped by what needs attention first, with
+ * the totals pledged per currency; empty: a way to discover campaigns.
+ */
 #pragma once
 
 #include <adwaita.h>
