@@ -47,6 +47,9 @@ struct _CsSyncEngine
   char         *pass_user_id;    /* whose pledges the running pass refreshes */
   GHashTable   *pledge_states;   /* pledge id → PledgeNews: the last state heard */
   gboolean      cursor_reset;    /* the running pass already restarted from scratch */
+  gboolean      pages_fetching;  /* a /sync page is on its way */
+  guint         pages_storing;   /* pages handed to the cache, not yet stored */
+  GError       *pages_error;     /* the first failure among them */
 };
 
 G_DEFINE_FINAL_TYPE (CsSyncEngine, cs_sync_engine, G_TYPE_OBJECT)
@@ -429,6 +432,9 @@ cursor_read_cb (GObject *source, GAsyncResult *result, gpointer data)
   pass_sync_page (self, cursor != NULL ? cursor : "");
 }
 
+/* Pages are pipelined: the next page is fetched while the cache stores the
+ * last one (the cache's one worker thread stores them in order, each with
+ * its cursor), and the pass goes on once the last page is stored. */
 typedef struct {
   CsSyncEngine  *self;
   CsApiSyncPage *page;
@@ -443,18 +449,30 @@ page_step_free (PageStep *step)
 }
 
 static void
+pages_settle (CsSyncEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->pages_storing > 0 || self->pages_fetching)
+    return;
+  error = g_steal_pointer (&self->pages_error);
+  if (error != NULL)
+    pass_finish (self, error);
+  else
+    pass_pledges (self);
+}
+
+static void
 page_stored_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   PageStep *step = data;
   CsSyncEngine *self = step->self;
   g_autoptr(GError) error = NULL;
 
-  if (!cs_cache_apply_sync_finish (CS_CACHE (source), result, &error))
-    pass_finish (self, error);
-  else if (step->page->has_more && step->page->next_cursor != NULL)
-    pass_sync_page (self, step->page->next_cursor);
-  else
-    pass_pledges (self);
+  if (!cs_cache_apply_sync_finish (CS_CACHE (source), result, &error) && self->pages_error == NULL)
+    self->pages_error = g_steal_pointer (&error);
+  self->pages_storing--;
+  pages_settle (self);
   page_step_free (step);
 }
 
@@ -466,22 +484,28 @@ page_fetched_cb (GObject *source, GAsyncResult *result, gpointer data)
   CsApiSyncPage *page = cs_api_client_sync_finish (CS_API_CLIENT (source), result, &error);
   PageStep *step;
 
+  self->pages_fetching = FALSE;
   if (page == NULL)
     {
       /* A cursor the server no longer knows (its data was reset): start over, once. */
-      if (cs_client_error_get_status (error) == 422 && !self->cursor_reset)
+      if (cs_client_error_get_status (error) == 422 && !self->cursor_reset && self->pages_storing == 0)
         {
           self->cursor_reset = TRUE;
           pass_sync_page (self, "");
           return;
         }
-      pass_finish (self, error);
+      if (self->pages_error == NULL)
+        self->pages_error = g_steal_pointer (&error);
+      pages_settle (self);
       return;
     }
   note_success (self);
+  if (self->pages_error == NULL && page->has_more && page->next_cursor != NULL)
+    pass_sync_page (self, page->next_cursor);
   step = g_new0 (PageStep, 1);
   step->self = g_object_ref (self);
   step->page = page;
+  self->pages_storing++;
   cs_cache_apply_sync_async (self->cache, page, self->cancellable, page_stored_cb, step);
 }
 
@@ -495,6 +519,7 @@ pass_sync_page (CsSyncEngine *self, const char *cursor)
                                 g_object_ref (self));
       return;
     }
+  self->pages_fetching = TRUE;
   cs_api_client_sync_async (self->api, cursor[0] != '\0' ? cursor : NULL, self->cancellable,
                             page_fetched_cb, g_object_ref (self));
 }
@@ -791,6 +816,7 @@ cs_sync_engine_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->waiters, g_ptr_array_unref);
   g_clear_pointer (&self->next_waiters, g_ptr_array_unref);
+  g_clear_error (&self->pages_error);
   g_clear_pointer (&self->pledge_states, g_hash_table_unref);
   g_free (self->last_error);
   g_free (self->pass_user_id);
