@@ -21,6 +21,13 @@
 #define RESOURCE_DIR "/io/github/crowdspark/Client/cache/"
 /* Words of a local search beyond this are ignored. */
 #define SEARCH_MAX_WORDS 16
+/* A search with at most this many matches is driven from the FTS index
+ * (look each match up, sort them); a broader one walks the sort index and
+ * tests each row against the set of matches, stopping at the limit.
+ * Measured with bench-cache at 100,000 campaigns: driving 60,000 matches
+ * costs ~40 ms, walking the index ~10 ms; a word with no match walks the
+ * whole index (~12 ms) where driving costs nothing. */
+#define SPARSE_MATCHES 1000
 
 typedef enum {
   ST_UPSERT_CAMPAIGN,
@@ -49,6 +56,7 @@ typedef enum {
   ST_OUTBOX_FAILED,
   ST_FORGET_PLEDGES,
   ST_FORGET_OUTBOX,
+  ST_MATCH_COUNT,
   N_STATEMENTS
 } StatementId;
 
@@ -237,6 +245,8 @@ static const char *statement_sql[N_STATEMENTS] = {
     "WHERE id = ?1",
   [ST_FORGET_PLEDGES] = "DELETE FROM pledges",
   [ST_FORGET_OUTBOX] = "DELETE FROM outbox",
+  [ST_MATCH_COUNT] =
+    "SELECT count(*) FROM (SELECT 1 FROM campaigns_fts WHERE campaigns_fts MATCH ?1 LIMIT ?2)",
 };
 
 /* ---- helpers: SQLite ---- */
@@ -762,11 +772,28 @@ fts_match (const char *text)
 
 /* The shape of a query: which statement text it needs. */
 static guint
-query_shape (const CsCacheQuery *q, gboolean has_match)
+query_shape (const CsCacheQuery *q, gboolean has_match, gboolean dense)
 {
   guint sort = CLAMP ((guint) q->sort, CS_API_SORT_TRENDING, CS_API_SORT_MOST_FUNDED);
 
-  return (sort << 3) | ((q->category != NULL) << 2) | (has_match << 1) | (q->public_only != 0);
+  return (sort << 4) | (dense << 3) | ((q->category != NULL) << 2) | (has_match << 1) |
+         (q->public_only != 0);
+}
+
+/* Whether @match has more than SPARSE_MATCHES matches. */
+static gboolean
+match_is_dense (CsCache *self, const char *match, gboolean *dense, GError **error)
+{
+  g_autoptr(CsStmt) st = stmt (self, ST_MATCH_COUNT, error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, match);
+  sqlite3_bind_int (st, 2, SPARSE_MATCHES + 1);
+  if (sqlite3_step (st) != SQLITE_ROW)
+    return sq_fail (self->db, "count matches", error);
+  *dense = sqlite3_column_int (st, 0) > SPARSE_MATCHES;
+  return TRUE;
 }
 
 /* The sort orders mirror the server's (cs-store-sqlite.c, append_order and
@@ -778,11 +805,13 @@ query_shape (const CsCacheQuery *q, gboolean has_match)
 static char *
 query_sql (guint shape)
 {
-  CsApiSort sort = shape >> 3;
+  CsApiSort sort = shape >> 4;
   GString *sql = g_string_new ("SELECT " CAMPAIGN_COLS " FROM campaigns c WHERE 1");
 
+  /* Dense: "+" keeps SQLite from driving the query from the matches. */
   if (shape & 2)
-    g_string_append (sql, " AND c.rowid IN (SELECT rowid FROM campaigns_fts WHERE campaigns_fts MATCH ?1)");
+    g_string_append_printf (sql, " AND %sc.rowid IN (SELECT rowid FROM campaigns_fts WHERE campaigns_fts MATCH ?1)",
+                            (shape & 8) ? "+" : "");
   if (shape & 4)
     g_string_append (sql, " AND c.category = ?2");
   if (shape & 1)
@@ -812,10 +841,15 @@ do_query_campaigns (CsCache *self, const CsCacheQuery *q, GError **error)
 {
   g_autofree char *match = q->text != NULL ? fts_match (q->text) : NULL;
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
-  guint shape = query_shape (q, match != NULL);
-  sqlite3_stmt *st = g_hash_table_lookup (self->query_statements, GUINT_TO_POINTER (shape));
+  gboolean dense = FALSE;
+  guint shape;
+  sqlite3_stmt *st;
   int rc;
 
+  if (match != NULL && !match_is_dense (self, match, &dense, error))
+    return NULL;
+  shape = query_shape (q, match != NULL, dense);
+  st = g_hash_table_lookup (self->query_statements, GUINT_TO_POINTER (shape));
   if (st == NULL)
     {
       g_autofree char *sql = query_sql (shape);
@@ -1643,8 +1677,12 @@ cs_cache_initable_init (GInitable *initable, GCancellable *cancellable, GError *
   if (version < 0 || !refuse_newer (self->path, version, error))
     return FALSE;
 
+  /* The search index of 100,000 campaigns is ~100 MB: map it rather than
+   * copy its pages through a small page cache (bench-cache). */
   if (!sq_exec (self->db, "PRAGMA journal_mode = WAL", error) ||
       !sq_exec (self->db, "PRAGMA synchronous = NORMAL", error) ||
+      !sq_exec (self->db, "PRAGMA cache_size = -16384", error) ||
+      !sq_exec (self->db, "PRAGMA mmap_size = 268435456", error) ||
       !sq_exec (self->db, "PRAGMA foreign_keys = ON", error))
     return FALSE;
   return migrate (self, error);

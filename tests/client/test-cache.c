@@ -854,6 +854,28 @@ test_search (Fixture *f, gconstpointer data)
 
     g_assert_cmpstr (ids, ==, "s_robot");
   }
+
+  /* A word found in more than a thousand campaigns takes the other plan
+   * (the sort index walked, each row tested): same answers. */
+  g_ptr_array_set_size (set, 0);
+  for (guint i = 0; i < 1100; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("s_lamp%04u", i);
+
+      g_ptr_array_add (set, make_campaign (id, "Paper lantern", i % 2 ? "crafts" : "design",
+                                           CS_CAMPAIGN_LIVE, 1000, i, i % 50, now - 86400 - i, now + 86400));
+    }
+  put_campaigns (f->cache, set);
+  {
+    g_autoptr(GPtrArray) found = query (f->cache, CS_API_SORT_MOST_FUNDED, "crafts", "lant", 3, TRUE);
+    g_autofree char *ids = ids_of (found);
+    g_autoptr(GPtrArray) all = query (f->cache, CS_API_SORT_NEWEST, NULL, "paper lantern", 0, FALSE);
+    g_autofree char *cafe = query_ids (f->cache, CS_API_SORT_NEWEST, NULL, "tea", FALSE);
+
+    g_assert_cmpstr (ids, ==, "s_lamp1099 s_lamp1097 s_lamp1095");
+    g_assert_cmpuint (all->len, ==, 1100);
+    g_assert_cmpstr (cafe, ==, "s_cafe");
+  }
 }
 
 /* ---- tests: pledges, images, kv, outbox ---- */
