@@ -557,30 +557,6 @@ read_outbox_item (sqlite3_stmt *st)
   return item;
 }
 
-static CsPledge *
-pledge_copy (const CsPledge *pledge)
-{
-  CsPledge *p = cs_pledge_new ();
-
-  p->id = g_strdup (pledge->id);
-  p->backer_id = g_strdup (pledge->backer_id);
-  p->campaign_id = g_strdup (pledge->campaign_id);
-  p->amount = pledge->amount;
-  memcpy (p->currency, pledge->currency, sizeof p->currency);
-  p->reward_tier_id = g_strdup (pledge->reward_tier_id);
-  p->status = pledge->status;
-  p->transaction_id = g_strdup (pledge->transaction_id);
-  p->payment_method_id = g_strdup (pledge->payment_method_id);
-  p->failure_reason = g_strdup (pledge->failure_reason);
-  p->capture_retry_until = pledge->capture_retry_until;
-  p->created_at = pledge->created_at;
-  p->updated_at = pledge->updated_at;
-  p->backer_name = g_strdup (pledge->backer_name);
-  p->reward_title = g_strdup (pledge->reward_title);
-  p->campaign_title = g_strdup (pledge->campaign_title);
-  return p;
-}
-
 static gboolean
 check_campaign (const CsCampaign *c, GError **error)
 {
@@ -2003,7 +1979,7 @@ cs_cache_put_pledges_async (CsCache *self, const char *user_id, GPtrArray *pledg
   d->pledges = g_ptr_array_new_full (pledges->len, (GDestroyNotify) cs_pledge_free);
   for (guint i = 0; i < pledges->len; i++)
     if (g_ptr_array_index (pledges, i) != NULL)
-      g_ptr_array_add (d->pledges, pledge_copy (g_ptr_array_index (pledges, i)));
+      g_ptr_array_add (d->pledges, cs_pledge_copy (g_ptr_array_index (pledges, i)));
   d->replace_all = replace_all;
   run_job (self, cs_cache_put_pledges_async, d, (GDestroyNotify) pledges_data_free,
            put_pledges_run, cancellable, callback, user_data);
@@ -2193,7 +2169,7 @@ cs_cache_outbox_done_async (CsCache *self, gint64 id, const char *user_id, const
   d = g_new0 (OutboxData, 1);
   d->id = id;
   d->user_id = g_strdup (user_id);
-  d->pledge = pledge != NULL ? pledge_copy (pledge) : NULL;
+  d->pledge = pledge != NULL ? cs_pledge_copy (pledge) : NULL;
   run_job (self, cs_cache_outbox_done_async, d, (GDestroyNotify) outbox_data_free,
            outbox_done_run, cancellable, callback, user_data);
 }

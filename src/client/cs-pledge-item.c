@@ -35,30 +35,6 @@ static GParamSpec *properties[N_PROPS];
 
 /* ---- helpers ---- */
 
-static CsPledge *
-copy_pledge (const CsPledge *pledge)
-{
-  CsPledge *p = cs_pledge_new ();
-
-  p->id = g_strdup (pledge->id);
-  p->backer_id = g_strdup (pledge->backer_id);
-  p->campaign_id = g_strdup (pledge->campaign_id);
-  p->amount = pledge->amount;
-  memcpy (p->currency, pledge->currency, sizeof p->currency);
-  p->reward_tier_id = g_strdup (pledge->reward_tier_id);
-  p->status = pledge->status;
-  p->transaction_id = g_strdup (pledge->transaction_id);
-  p->payment_method_id = g_strdup (pledge->payment_method_id);
-  p->failure_reason = g_strdup (pledge->failure_reason);
-  p->capture_retry_until = pledge->capture_retry_until;
-  p->created_at = pledge->created_at;
-  p->updated_at = pledge->updated_at;
-  p->backer_name = g_strdup (pledge->backer_name);
-  p->reward_title = g_strdup (pledge->reward_title);
-  p->campaign_title = g_strdup (pledge->campaign_title);
-  return p;
-}
-
 /* ---- overrides ---- */
 
 static void
@@ -180,7 +156,7 @@ cs_pledge_item_new (const CsPledge *pledge, gboolean pending)
   g_return_val_if_fail (pledge != NULL, NULL);
 
   self = g_object_new (CS_TYPE_PLEDGE_ITEM, NULL);
-  self->pledge = copy_pledge (pledge);
+  self->pledge = cs_pledge_copy (pledge);
   self->pending = !!pending;
   return self;
 }
@@ -220,7 +196,7 @@ cs_pledge_item_set_pledge (CsPledgeItem *self, const CsPledge *pledge)
   g_return_if_fail (g_strcmp0 (pledge->id, self->pledge->id) == 0);
 
   old = g_steal_pointer (&self->pledge);
-  self->pledge = copy_pledge (pledge);
+  self->pledge = cs_pledge_copy (pledge);
   p = self->pledge;
 
   g_object_freeze_notify (G_OBJECT (self));
