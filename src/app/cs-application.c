@@ -122,7 +122,8 @@ context_started_cb (GObject      *object,
   g_autoptr(CsApplication) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!cs_context_start_finish (CS_CONTEXT (object), result, &error) &&
+  /* FALSE without an error: nobody is signed in */
+  if (!cs_context_start_finish (CS_CONTEXT (object), result, &error) && error != NULL &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("Starting the context: %s", error->message);
   /* The sync engine's online/last-error properties tell the window the rest. */

@@ -255,11 +255,25 @@ cs_test_app_server_free (CsTestAppServer *server)
 CsTestApp *
 cs_test_app_new (const char *server_url)
 {
+  return cs_test_app_new_in (server_url, NULL);
+}
+
+CsTestApp *
+cs_test_app_new_in (const char *server_url, const char *data_dir)
+{
   CsTestApp *app = g_new0 (CsTestApp, 1);
   g_autoptr(GError) error = NULL;
 
-  app->data_dir = g_dir_make_tmp ("crowdspark-app-test-XXXXXX", &error);
-  g_assert_no_error (error);
+  if (data_dir != NULL)
+    {
+      app->data_dir = g_strdup (data_dir);
+      app->keep_data_dir = TRUE;
+    }
+  else
+    {
+      app->data_dir = g_dir_make_tmp ("crowdspark-app-test-XXXXXX", &error);
+      g_assert_no_error (error);
+    }
 
   app->app = cs_application_new ();
   /* several applications one after the other in one process */
@@ -300,8 +314,11 @@ cs_test_app_free (CsTestApp *app)
   /* what was in flight completes (cancelled) and lets the context go */
   cs_test_app_assert_wait (pointer_cleared, &context);
 
-  dir = g_file_new_for_path (app->data_dir);
-  remove_tree (dir);
+  if (!app->keep_data_dir)
+    {
+      dir = g_file_new_for_path (app->data_dir);
+      remove_tree (dir);
+    }
   g_free (app->data_dir);
   g_free (app);
 }

@@ -29,6 +29,7 @@ typedef struct {
   CsApplication *app;
   CsWindow      *window;
   char          *data_dir;
+  gboolean       keep_data_dir;  /* made by cs_test_app_new_in() with a folder */
 } CsTestApp;
 
 typedef gboolean (*CsTestAppCondition) (gpointer data);
@@ -51,6 +52,9 @@ void             cs_test_app_server_pledge     (CsTestAppServer *server, const c
 /* Registers and activates the application on @server_url with a fresh data
  * dir; returns when the window is mapped. */
 CsTestApp       *cs_test_app_new               (const char *server_url);
+/* The same on @data_dir (kept by cs_test_app_free(): a later app started on
+ * it is the same person's next start); NULL: a fresh temp folder. */
+CsTestApp       *cs_test_app_new_in            (const char *server_url, const char *data_dir);
 /* Destroys the windows and the application and waits until its context is
  * finalized. */
 void             cs_test_app_free              (CsTestApp *app);

@@ -1,0 +1,317 @@
+/* test-e2e.c: a backer's whole way through the real app, end to end.
+ *
+ * A seeded server (in-process, its own threads) reached through a relay
+ * that can take the network away (tests/client/cs-test-proxy.h); the real
+ * application with its window, keyring (gnome-keyring in the private
+ * session) and cache.  The backer opens a campaign, presses "Back this
+ * project", creates an account in the sign-in dialog, pledges with the
+ * sandbox card, sees the pledge authorized and the campaign's progress move,
+ * then quits; the app is started again with the network gone, is still
+ * signed in (the keyring), says it is offline, and still shows the pledge
+ * and the campaign from its cache. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "cs-test-app.h"
+#include "cs-test-proxy.h"
+#include "cs-context.h"
+#include "cs-pledge-dialog.h"
+#include "cs-sign-in-dialog.h"
+
+#define PASSWORD "correct horse battery"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static gpointer
+template_child (gpointer widget, GType type, const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static void
+click (gpointer button)
+{
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (button)));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static void
+type_into (gpointer editable, const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (editable), text);
+}
+
+typedef struct {
+  CsTestApp *app;
+  GType      type;
+  GtkWidget *found;
+} WindowSearch;
+
+/* The application's window of @type, once it is shown. */
+static gboolean
+window_shown (gpointer data)
+{
+  WindowSearch *search = data;
+
+  search->found = NULL;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (search->app->app)); l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, search->type) && gtk_widget_get_mapped (l->data))
+      search->found = l->data;
+  return search->found != NULL;
+}
+
+static GtkWidget *
+wait_window (CsTestApp *app, GType type)
+{
+  WindowSearch search = { app, type, NULL };
+
+  cs_test_app_assert_wait (window_shown, &search);
+  return search.found;
+}
+
+static gboolean
+window_gone (gpointer data)
+{
+  return !window_shown (data);
+}
+
+typedef struct {
+  GtkWidget  *root;
+  const char *text;
+} LabelSearch;
+
+static gboolean
+label_containing_shown (gpointer data)
+{
+  LabelSearch *search = data;
+
+  return cs_test_app_find_label_containing (search->root, search->text) != NULL;
+}
+
+static void
+wait_label (GtkWidget *root, const char *text)
+{
+  LabelSearch search = { root, text };
+
+  if (!cs_test_app_wait (label_containing_shown, &search, CS_TEST_APP_TIMEOUT_MS))
+    g_error ("no label showing “%s” appeared", text);
+}
+
+static gboolean
+step_is (gpointer data)
+{
+  GtkWidget *dialog = ((gpointer *) data)[0];
+  const char *name = ((gpointer *) data)[1];
+  GtkStack *steps = template_child (dialog, CS_TYPE_PLEDGE_DIALOG, "steps");
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (steps), name) == 0;
+}
+
+static void
+wait_step (GtkWidget *dialog, const char *name)
+{
+  gpointer data[2] = { dialog, (gpointer) name };
+
+  cs_test_app_assert_wait (step_is, data);
+}
+
+static gboolean
+result_is (gpointer data)
+{
+  GtkWidget *dialog = ((gpointer *) data)[0];
+  const char *title = ((gpointer *) data)[1];
+  AdwStatusPage *page = template_child (dialog, CS_TYPE_PLEDGE_DIALOG, "result_page");
+
+  return g_strcmp0 (adw_status_page_get_title (page), title) == 0;
+}
+
+static gboolean
+signed_in (gpointer data)
+{
+  CsTestApp *app = data;
+  CsContext *context = cs_test_app_get_context (app);
+
+  return context != NULL && cs_session_get_signed_in (cs_context_get_session (context));
+}
+
+static gboolean
+offline (gpointer data)
+{
+  CsContext *context = cs_test_app_get_context (data);
+
+  return context != NULL && !cs_sync_engine_get_online (cs_context_get_sync_engine (context));
+}
+
+static gboolean
+online (gpointer data)
+{
+  return !offline (data);
+}
+
+static gboolean
+offline_bar_gone (gpointer data)
+{
+  return !label_containing_shown (data);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (path, name, NULL);
+
+      if (g_file_test (sub, G_FILE_TEST_IS_DIR) && !g_file_test (sub, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (sub);
+      else
+        g_unlink (sub);
+    }
+  g_rmdir (path);
+}
+
+static gboolean
+campaign_page_shown (gpointer data)
+{
+  CsTestApp *app = data;
+  GtkWidget *page = cs_window_get_campaign_page (app->window);
+
+  return page != NULL && gtk_widget_get_mapped (page);
+}
+
+static void
+activate (CsTestApp *app, const char *action, const char *campaign_id)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (app->window), action,
+                                             campaign_id != NULL ? "s" : NULL, campaign_id));
+}
+
+/* ---- the test -------------------------------------------------------------------------------- */
+
+static void
+test_backer_end_to_end (void)
+{
+  static const char * const titles[] = { "Harbour lantern", "Paper synth", "Quiet garden", NULL };
+  CsTestAppServer *server = cs_test_app_server_new (titles);
+  g_autoptr(CsTestProxy) proxy = cs_test_proxy_new (server->ts->base);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_dir = g_dir_make_tmp ("crowdspark-e2e-XXXXXX", &error);
+  const char *campaign_id = g_ptr_array_index (server->campaign_ids, 0);
+  const char *title = g_ptr_array_index (server->titles, 0);
+  g_autofree char *amount_text = cs_money_format (3000, "USD");
+  g_autofree char *backed_title = NULL;
+  CsTestApp *app;
+  GtkWidget *dialog;
+  GType type;
+
+  g_assert_no_error (error);
+
+  /* First start, online: the campaign's page, then "Back this project". */
+  app = cs_test_app_new_in (cs_test_proxy_get_url (proxy), data_dir);
+  wait_label (GTK_WIDGET (app->window), title);        /* its card on Discover */
+  activate (app, "win.open-campaign", campaign_id);
+  cs_test_app_assert_wait (campaign_page_shown, app);
+  g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-1-campaign", 64));
+  activate (app, "win.back-project", campaign_id);
+
+  /* Signed out: the sign-in dialog first; create an account in it. */
+  dialog = wait_window (app, CS_TYPE_SIGN_IN_DIALOG);
+  type = CS_TYPE_SIGN_IN_DIALOG;
+  click (template_child (dialog, type, "mode_button"));
+  type_into (template_child (dialog, type, "email_row"), "e2e@example.org");
+  type_into (template_child (dialog, type, "username_row"), "e2e");
+  type_into (template_child (dialog, type, "new_password_row"), PASSWORD);
+  g_free (cs_test_app_screenshot (dialog, "e2e-2-sign-up", 32));
+  click (template_child (dialog, type, "submit_button"));
+  cs_test_app_assert_wait (signed_in, app);
+
+  /* Then the pledge dialog: no reward, $30.00, the sandbox card. */
+  dialog = wait_window (app, CS_TYPE_PLEDGE_DIALOG);
+  type = CS_TYPE_PLEDGE_DIALOG;
+  wait_step (dialog, "reward");
+  type_into (template_child (dialog, type, "amount_row"), "30");
+  click (template_child (dialog, type, "next_button"));
+  wait_step (dialog, "payment");
+  type_into (template_child (dialog, type, "card_row"), "4242424242424242");
+  type_into (template_child (dialog, type, "expiry_row"), "12/34");
+  type_into (template_child (dialog, type, "cvc_row"), "123");
+  click (template_child (dialog, type, "next_button"));
+  wait_step (dialog, "review");
+  click (template_child (dialog, type, "next_button"));
+  wait_step (dialog, "result");
+
+  /* Pending, then authorized: the gateway's answer arrives live. */
+  backed_title = g_strdup_printf ("You backed %s", title);
+  {
+    gpointer data[2] = { dialog, backed_title };
+
+    cs_test_app_assert_wait (result_is, data);
+  }
+  g_free (cs_test_app_screenshot (dialog, "e2e-3-authorized", 32));
+  click (template_child (dialog, type, "next_button"));
+  {
+    WindowSearch search = { app, CS_TYPE_PLEDGE_DIALOG, NULL };
+
+    cs_test_app_assert_wait (window_gone, &search);
+  }
+
+  /* The campaign page, still open behind, shows the new total (live). */
+  wait_label (GTK_WIDGET (app->window), amount_text);
+  g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-4-progress", 64));
+
+  /* My pledges lists it. */
+  activate (app, "win.show-dashboard", NULL);
+  wait_label (GTK_WIDGET (app->window), title);
+  wait_label (GTK_WIDGET (app->window), amount_text);
+  g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-5-dashboard", 64));
+
+  /* Quit; the network goes away; start again. */
+  cs_test_app_free (app);
+  cs_test_proxy_set_mode (proxy, CS_TEST_PROXY_OFFLINE);
+  app = cs_test_app_new_in (cs_test_proxy_get_url (proxy), data_dir);
+
+  /* Still signed in (the keyring), offline, and the pledge is still there. */
+  cs_test_app_assert_wait (signed_in, app);
+  cs_test_app_assert_wait (offline, app);
+  wait_label (GTK_WIDGET (app->window), "offline");
+  activate (app, "win.show-dashboard", NULL);
+  wait_label (GTK_WIDGET (app->window), title);
+  wait_label (GTK_WIDGET (app->window), amount_text);
+  g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-6-offline-dashboard", 64));
+
+  /* and the campaign, from the cache */
+  activate (app, "win.open-campaign", campaign_id);
+  cs_test_app_assert_wait (campaign_page_shown, app);
+  wait_label (GTK_WIDGET (app->window), amount_text);
+  g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-7-offline-campaign", 64));
+
+  /* Back online: a refresh finds the server, the status bar goes. */
+  cs_test_proxy_set_mode (proxy, CS_TEST_PROXY_ONLINE);
+  activate (app, "win.refresh", NULL);
+  cs_test_app_assert_wait (online, app);
+  {
+    LabelSearch search = { GTK_WIDGET (app->window), "You are offline" };
+
+    cs_test_app_assert_wait (offline_bar_gone, &search);
+  }
+
+  cs_test_app_free (app);
+  remove_tree (data_dir);
+  cs_test_app_server_free (server);
+}
+
+int
+main (int argc, char **argv)
+{
+  cs_test_app_init (&argc, &argv);
+  g_test_add_func ("/e2e/backer", test_backer_end_to_end);
+  return g_test_run ();
+}
