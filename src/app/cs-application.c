@@ -16,6 +16,7 @@ struct _CsApplication
   CsContext      *context;
   GCancellable   *cancellable;     /* the context's start; cancelled with it */
   char           *server_override; /* --server: this run only */
+  char           *sign_in_login;   /* --sign-in: signs in at start (password: CROWDSPARK_PASSWORD) */
   char           *data_dir;
   gulong          pledge_changed_id;
   gulong          signed_in_id;
@@ -115,18 +116,52 @@ signed_in_changed_cb (CsSession     *session,
 }
 
 static void
-context_started_cb (GObject      *object,
+start_signed_in_cb (GObject      *object,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
   g_autoptr(CsApplication) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  /* FALSE without an error: nobody is signed in */
-  if (!cs_context_start_finish (CS_CONTEXT (object), result, &error) && error != NULL &&
+  if (!cs_session_sign_in_finish (CS_SESSION (object), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not sign in as %s: %s"), self->sign_in_login,
+                                               error->message);
+
+      add_toast (self, text);
+    }
+}
+
+static void
+context_started_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(CsApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean signed_in;
+
+  /* FALSE without an error: nobody is signed in */
+  signed_in = cs_context_start_finish (CS_CONTEXT (object), result, &error);
+  if (!signed_in && error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("Starting the context: %s", error->message);
   /* The sync engine's online/last-error properties tell the window the rest. */
+
+  /* --sign-in (demos, scripts): only when the keyring did not already sign someone in */
+  if (!signed_in && self->sign_in_login != NULL && self->context != NULL &&
+      CS_CONTEXT (object) == self->context && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      const char *password = g_getenv ("CROWDSPARK_PASSWORD");
+
+      if (password == NULL || password[0] == '\0')
+        {
+          add_toast (self, _("To sign in at start, set CROWDSPARK_PASSWORD"));
+          return;
+        }
+      cs_session_sign_in_async (cs_context_get_session (self->context), self->sign_in_login, password,
+                                self->cancellable, start_signed_in_cb, g_object_ref (self));
+    }
 }
 
 static void
@@ -284,6 +319,9 @@ cs_application_handle_local_options (GApplication *app, GVariantDict *options)
   CsApplication *self = CS_APPLICATION (app);
   const char *server = NULL;
 
+  if (g_variant_dict_lookup (options, "sign-in", "s", &self->sign_in_login) &&
+      self->sign_in_login[0] == '\0')
+    g_clear_pointer (&self->sign_in_login, g_free);
   if (g_variant_dict_lookup (options, "server", "&s", &server))
     {
       g_autoptr(GError) error = NULL;
@@ -365,6 +403,7 @@ cs_application_finalize (GObject *object)
   CsApplication *self = CS_APPLICATION (object);
 
   g_free (self->server_override);
+  g_free (self->sign_in_login);
   g_free (self->data_dir);
   G_OBJECT_CLASS (cs_application_parent_class)->finalize (object);
 }
@@ -415,6 +454,9 @@ cs_application_init (CsApplication *self)
   static const GOptionEntry options[] = {
     { "server", 's', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
       N_("Use this server for this run (not saved)"), N_("URL") },
+    { "sign-in", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
+      N_("Sign in as this e-mail or username at start, with the password in CROWDSPARK_PASSWORD"),
+      N_("LOGIN") },
     { NULL }
   };
 
