@@ -17,6 +17,7 @@
 
 #include "cs-client-error.h"
 #include "cs-pledge-dialog.h"
+#include "cs-pledge-row.h"
 
 struct _CsPledgeDialog
 {
@@ -619,8 +620,7 @@ show_pledge_status (CsPledgeDialog *self, const char *status, const char *failur
   else if (g_strcmp0 (status, "failed") == 0)
     {
       set_result (self, "dialog-error-symbolic", _("Payment Declined"),
-                  failure_reason && *failure_reason ? failure_reason : _("Your bank declined the payment."),
-                  FALSE);
+                  cs_pledge_failure_text (failure_reason), FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->retry_button), !self->change_mode);
     }
   else

@@ -96,12 +96,7 @@ update (CsPledgeRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->pending_label), cs_pledge_item_get_pending (self->item));
   if (failed)
-    {
-      const char *reason = pledge->failure_reason && *pledge->failure_reason
-                           ? pledge->failure_reason : _("The bank declined the payment.");
-
-      gtk_label_set_text (self->failure_label, reason);
-    }
+    gtk_label_set_text (self->failure_label, cs_pledge_failure_text (pledge->failure_reason));
   gtk_widget_set_visible (GTK_WIDGET (self->failure_label), failed);
   gtk_widget_set_visible (GTK_WIDGET (self->change_button), changeable);
 
@@ -188,4 +183,22 @@ cs_pledge_row_get_item (CsPledgeRow *self)
   g_return_val_if_fail (CS_IS_PLEDGE_ROW (self), NULL);
 
   return self->item;
+}
+
+const char *
+cs_pledge_failure_text (const char *failure_reason)
+{
+  if (failure_reason == NULL || *failure_reason == '\0')
+    return _("The bank declined the payment.");
+  if (g_str_equal (failure_reason, "card_declined"))
+    return _("The bank declined the card.");
+  if (g_str_equal (failure_reason, "expired_card"))
+    return _("The card has expired.");
+  if (g_str_equal (failure_reason, "insufficient_funds"))
+    return _("The card has insufficient funds.");
+  if (g_str_equal (failure_reason, "capture_failed"))
+    return _("The payment could not be collected. Update your card to keep your pledge.");
+  if (g_str_equal (failure_reason, "account_closed"))
+    return _("The card’s account is closed.");
+  return failure_reason;
 }

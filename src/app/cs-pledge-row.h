@@ -18,4 +18,9 @@ G_DECLARE_FINAL_TYPE (CsPledgeRow, cs_pledge_row, CS, PLEDGE_ROW, GtkListBoxRow)
 GtkWidget    *cs_pledge_row_new      (CsContext *context, CsPledgeItem *item);
 CsPledgeItem *cs_pledge_row_get_item (CsPledgeRow *self);
 
+/* A sentence for the gateway's failure reason (a code such as
+ * "card_declined"); unknown reasons are shown as they are, NULL as a general
+ * sentence. */
+const char   *cs_pledge_failure_text (const char *failure_reason);
+
 G_END_DECLS

@@ -32,6 +32,7 @@ typedef struct {
   GtkWidget    *parent;
   char         *creator_token;
   char         *moderator_token;
+  char         *last_action;   /* "open-campaign ID", "sign-in", ... */
 } Fixture;
 
 /* ---- waiting ------------------------------------------------------------ */
@@ -71,6 +72,13 @@ await (GAsyncResult **slot, const char *what)
 static void
 flag_cb (gpointer instance, gpointer user_data)
 {
+  (*(int *) user_data)++;
+}
+
+static void
+pledge_made_cb (GtkWidget *dialog, const char *pledge_id, gpointer user_data)
+{
+  g_assert_nonnull (pledge_id);
   (*(int *) user_data)++;
 }
 
@@ -223,6 +231,32 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* The window actions the widgets use (app-contract.md), recording what they get. */
+static void
+record_action_cb (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_free (f->last_action);
+  f->last_action = parameter
+    ? g_strdup_printf ("%s %s", g_action_get_name (G_ACTION (action)), g_variant_get_string (parameter, NULL))
+    : g_strdup (g_action_get_name (G_ACTION (action)));
+}
+
+static void
+add_window_actions (Fixture *f)
+{
+  const GActionEntry entries[] = {
+    { "open-campaign", record_action_cb, "s", NULL, NULL, { 0 } },
+    { "sign-in", record_action_cb, NULL, NULL, NULL, { 0 } },
+    { "show-discover", record_action_cb, NULL, NULL, NULL, { 0 } },
+  };
+  g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+
+  g_action_map_add_action_entries (G_ACTION_MAP (group), entries, G_N_ELEMENTS (entries), f);
+  gtk_widget_insert_action_group (f->parent, "win", G_ACTION_GROUP (group));
+}
+
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
@@ -241,6 +275,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   f->parent = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (f->parent), 900, 700);
+  add_window_actions (f);
   gtk_window_present (GTK_WINDOW (f->parent));
 }
 
@@ -258,6 +293,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_free (f->data_dir);
   g_free (f->creator_token);
   g_free (f->moderator_token);
+  g_free (f->last_action);
 }
 
 /* A live campaign (one tier "Limited" at a minimum of $10.00) by a new creator. */
@@ -398,7 +434,7 @@ test_sign_in_wrong_password (Fixture *f, gconstpointer data)
 
   /* Enter in the password row signs in with the right one. */
   type_into (child (dialog, type, "password_row"), PASSWORD);
-  g_assert_true (gtk_widget_activate (GTK_WIDGET (gtk_editable_get_delegate (child (dialog, type, "password_row")))));
+  g_signal_emit_by_name (gtk_editable_get_delegate (child (dialog, type, "password_row")), "activate");
   WAIT_FOR (signed_in == 1, "signing in with Enter");
   WAIT_FOR (dialog == NULL, "the dialog to close");
   g_assert_cmpstr (cs_session_get_user_id (cs_context_get_session (f->context)), ==, user_id);
@@ -460,7 +496,7 @@ pledge_through_dialog (Fixture *f, const char *campaign_id, const char *card, gb
   GtkWidget *amount_row = child (dialog, type, "amount_row");
   GtkWidget *card_row = child (dialog, type, "card_row");
 
-  g_signal_connect (dialog, "pledge-made", G_CALLBACK (flag_cb), pledges_made);
+  g_signal_connect (dialog, "pledge-made", G_CALLBACK (pledge_made_cb), pledges_made);
   gtk_window_present (GTK_WINDOW (dialog));
   WAIT_FOR (g_strcmp0 (step_of (dialog), "reward") == 0, "the reward step");
 
@@ -590,8 +626,9 @@ test_pledge_declined (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cs_test_string (resp, "status"), ==, "failed");
   reason = cs_test_string (resp, "failure_reason");
   g_assert_nonnull (reason);
+  g_assert_cmpstr (reason, ==, "card_declined");
   g_assert_cmpstr (adw_status_page_get_description (child (dialog, CS_TYPE_PLEDGE_DIALOG, "result_page")),
-                   ==, reason);
+                   ==, cs_pledge_failure_text (reason));
   g_assert_true (gtk_widget_get_visible (child (dialog, CS_TYPE_PLEDGE_DIALOG, "retry_button")));
   screenshot (dialog, "pledge-6-declined");
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -655,7 +692,8 @@ test_dashboard (Fixture *f, gconstpointer data)
   g_assert_true (GTK_IS_LABEL (header));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (header)), ==, "Payment failed");
   g_assert_cmpstr (gtk_label_get_text (child (row, CS_TYPE_PLEDGE_ROW, "title_label")), ==, "River Boat");
-  g_assert_true (label_shown (child (row, CS_TYPE_PLEDGE_ROW, "failure_label")));
+  g_assert_cmpstr (gtk_label_get_text (child (row, CS_TYPE_PLEDGE_ROW, "failure_label")), ==,
+                   "The bank declined the card.");
   g_assert_false (gtk_widget_get_visible (child (row, CS_TYPE_PLEDGE_ROW, "change_button")));
 
   row = row_at (page, 1);
@@ -668,6 +706,15 @@ test_dashboard (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (row)), ==, "win.open-campaign");
   g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (row)), NULL),
                    ==, lamp);
+
+  /* Activating a row opens its campaign. */
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (row)));
+  g_assert_true (gtk_widget_activate (GTK_WIDGET (row)));
+  {
+    g_autofree char *expected = g_strconcat ("open-campaign ", lamp, NULL);
+
+    g_assert_cmpstr (f->last_action, ==, expected);
+  }
 
   /* Only the active pledge counts in the total. */
   g_assert_cmpstr (gtk_label_get_text (child (page, CS_TYPE_DASHBOARD_PAGE, "totals_label")), ==,
@@ -706,7 +753,10 @@ test_change_pledge (Fixture *f, gconstpointer data)
 
   dialog = cs_pledge_dialog_new_for_change (f->context, GTK_WINDOW (f->parent), pledge_id);
   gtk_window_present (GTK_WINDOW (dialog));
-  WAIT_FOR (g_strcmp0 (step_of (dialog), "reward") == 0, "the change dialog");
+  WAIT_FOR (g_strcmp0 (step_of (dialog), "loading") != 0, "the change dialog");
+  if (g_strcmp0 (step_of (dialog), "reward") != 0)
+    g_error ("The change dialog shows “%s”: %s", step_of (dialog),
+             adw_status_page_get_description (child (dialog, type, "unavailable_page")));
   g_assert_cmpstr (gtk_editable_get_text (child (dialog, type, "amount_row")), ==, "25.00");
   g_assert_true (gtk_widget_get_visible (child (dialog, type, "cancel_group")));
   /* Nothing changed yet: nothing to send. */
