@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "cs-campaign-card.h"
+#include "cs-widget-util.h"
 #include "cs-format.h"
 #include "cs-image.h"
 
@@ -162,7 +163,7 @@ cs_campaign_card_dispose (GObject *object)
   cs_campaign_card_set_item (self, NULL);
   g_cancellable_cancel (self->image_cancellable);
   g_clear_object (&self->image_cancellable);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_CAMPAIGN_CARD);
+  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_CAMPAIGN_CARD);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (cs_campaign_card_parent_class)->dispose (object);
 }

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "cs-campaign-page.h"
+#include "cs-widget-util.h"
 #include "cs-format.h"
 #include "cs-image.h"
 #include "cs-tier-row.h"
@@ -398,7 +399,7 @@ cs_campaign_page_dispose (GObject *object)
   set_watching (self, FALSE);
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->image_cancellable);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_CAMPAIGN_PAGE);
+  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_CAMPAIGN_PAGE);
   g_clear_object (&self->image_cancellable);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (cs_campaign_page_parent_class)->dispose (object);

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-dashboard-page.h"
+#include "cs-widget-util.h"
 #include "cs-pledge-row.h"
 
 struct _CsDashboardPage
@@ -171,7 +172,7 @@ cs_dashboard_page_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->pledges, self);
   if (self->list_box != NULL)
     gtk_list_box_bind_model (self->list_box, NULL, NULL, NULL, NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DASHBOARD_PAGE);
+  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DASHBOARD_PAGE);
   g_clear_object (&self->pledges);
   g_clear_object (&self->context);
 

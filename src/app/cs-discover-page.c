@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include "cs-campaign-card.h"
 #include "cs-discover-page.h"
+#include "cs-widget-util.h"
 
 struct _CsDiscoverPage
 {
@@ -421,7 +422,7 @@ cs_discover_page_dispose (GObject *object)
       gtk_grid_view_set_model (self->grid_view, NULL);
       gtk_grid_view_set_factory (self->grid_view, NULL);
     }
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
+  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
   g_clear_object (&self->category_names);

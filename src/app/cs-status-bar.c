@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "cs-status-bar.h"
+#include "cs-widget-util.h"
 
 struct _CsStatusBar
 {
@@ -86,7 +87,7 @@ update (CsStatusBar *self)
 static void
 cs_status_bar_dispose (GObject *object)
 {
-  gtk_widget_dispose_template (GTK_WIDGET (object), CS_TYPE_STATUS_BAR);
+  cs_widget_dispose_template (GTK_WIDGET (object), CS_TYPE_STATUS_BAR);
   G_OBJECT_CLASS (cs_status_bar_parent_class)->dispose (object);
 }
 

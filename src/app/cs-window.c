@@ -28,6 +28,7 @@ struct _CsWindow
 
   /* borrowed: children of the stacks */
   GtkWidget            *discover_page;
+  GtkApplication       *connected_app;   /* borrowed: whose "context" we follow */
   GtkWidget            *dashboard_page;
   GtkWidget            *campaign_page;
 
@@ -315,6 +316,18 @@ cs_window_close_request (GtkWindow *window)
 }
 
 static void
+application_changed_cb (CsWindow *self, GParamSpec *pspec, gpointer user_data)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (!CS_IS_APPLICATION (app) || self->connected_app == app)
+    return;
+  self->connected_app = app;
+  g_signal_connect_object (app, "notify::context", G_CALLBACK (context_changed_cb), self, 0);
+  cs_window_set_context (self, cs_application_get_context (CS_APPLICATION (app)));
+}
+
+static void
 cs_window_constructed (GObject *object)
 {
   CsWindow *self = CS_WINDOW (object);
@@ -326,11 +339,10 @@ cs_window_constructed (GObject *object)
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 #endif
 
+  /* "application" is not a construct property: it is usually set after
+   * constructed(), and then notify::application connects the window */
   if (CS_IS_APPLICATION (app))
-    {
-      g_signal_connect_object (app, "notify::context", G_CALLBACK (context_changed_cb), self, 0);
-      cs_window_set_context (self, cs_application_get_context (CS_APPLICATION (app)));
-    }
+    application_changed_cb (self, NULL, NULL);
 }
 
 static void
@@ -404,6 +416,7 @@ static void
 cs_window_init (CsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
 
   self->cancellable = g_cancellable_new ();
   self->settings = g_settings_new (CS_APPLICATION_SCHEMA_ID);

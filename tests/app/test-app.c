@@ -250,7 +250,7 @@ check_a11y (GtkWidget *widget, A11yCheck *check)
   gboolean ok = TRUE;
 
   if (GTK_IS_WINDOW_CONTROLS (widget) || ADW_IS_VIEW_SWITCHER_TITLE (widget) || ADW_IS_VIEW_SWITCHER_BAR (widget) ||
-      GTK_IS_POPOVER (widget))
+      GTK_IS_POPOVER (widget) || g_strcmp0 (type, "AdwToastWidget") == 0)
     return;
 
   if (GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget))
@@ -271,7 +271,12 @@ check_a11y (GtkWidget *widget, A11yCheck *check)
 
   check->checked++;
   if (!ok)
-    g_string_append_printf (check->problems, "%s (%s) has no label\n", type, gtk_widget_get_name (widget));
+    {
+      g_string_append_printf (check->problems, "%s (%s) has no label; in", type, gtk_widget_get_name (widget));
+      for (GtkWidget *a = gtk_widget_get_parent (widget); a != NULL; a = gtk_widget_get_parent (a))
+        g_string_append_printf (check->problems, " %s", G_OBJECT_TYPE_NAME (a));
+      g_string_append_c (check->problems, '\n');
+    }
   /* the inside of an entry, a menu button or a drop-down is the widget's own */
   if (GTK_IS_MENU_BUTTON (widget) || GTK_IS_DROP_DOWN (widget) || GTK_IS_SEARCH_ENTRY (widget) ||
       GTK_IS_ENTRY (widget))
