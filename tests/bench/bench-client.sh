@@ -5,7 +5,9 @@
 #
 # Seeds N (10000) live campaigns into a fresh SQLite database, starts
 # crowdspark-server on a free port, and runs bench-client-sync (the first sync
-# into an empty cache, a second pass, the first Discover page from the cache).
+# into an empty cache, a second pass, the first Discover page from the cache),
+# then bench-app (the app's warm start to its first painted Discover page, its
+# memory, and the most campaign cards alive while scrolling the whole grid).
 # KEEP=1 keeps the temp folder.  Use a plain (not sanitizer) build.
 set -euo pipefail
 
@@ -46,4 +48,15 @@ URL=$(sed -n 's/^listening on //p' "$TMP/server.out" | head -n1)
 [[ -n $URL ]] || die "the server did not say where it listens"
 
 echo "server: $URL ($N campaigns)"
+echo "== the engine"
 GIO_USE_PROXY_RESOLVER=dummy "$CLIENT" "$URL" "$TMP/client"
+
+# The app itself, on a virtual screen (Xvfb) in a private session: a first
+# start fills the cache, a second (warm) start is measured.
+APPBIN=$BUILD/tests/bench/bench-app
+if [[ -x $APPBIN ]]; then
+  echo "== the app (warm start on a cache of $N campaigns, 1280x800 window)"
+  export GSETTINGS_SCHEMA_DIR=$BUILD/data GSETTINGS_BACKEND=memory CS_APP_NO_KEYRING=1
+  "$REPO/tests/desktop-session.sh" --display "$APPBIN" "$URL" "$TMP/app" fill
+  "$REPO/tests/desktop-session.sh" --display "$APPBIN" "$URL" "$TMP/app"
+fi
