@@ -122,7 +122,8 @@ context_started_cb (GObject      *object,
   g_autoptr(CsApplication) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!cs_context_start_finish (CS_CONTEXT (object), result, &error) &&
+  /* FALSE without an error: nobody is signed in */
+  if (!cs_context_start_finish (CS_CONTEXT (object), result, &error) && error != NULL &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("Starting the context: %s", error->message);
   /* The sync engine's online/last-error properties tell the window the rest. */
@@ -305,7 +306,6 @@ cs_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (cs_application_parent_class)->startup (app);
 
-  g_set_application_name (_("CrowdSpark"));
   gtk_window_set_default_icon_name (APPLICATION_ID);
   /* follow the system's dark style preference */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);

@@ -413,6 +413,7 @@ static void
 cs_discover_page_dispose (GObject *object)
 {
   CsDiscoverPage *self = CS_DISCOVER_PAGE (object);
+  GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->search_cancellable);
@@ -422,6 +423,9 @@ cs_discover_page_dispose (GObject *object)
       gtk_grid_view_set_factory (self->grid_view, NULL);
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
+  /* the template's root is not a bound child: dispose_template leaves it */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
   g_clear_object (&self->category_names);

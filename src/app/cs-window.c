@@ -158,6 +158,18 @@ context_changed_cb (CsApplication *app, GParamSpec *pspec, CsWindow *self)
   cs_window_set_context (self, cs_application_get_context (app));
 }
 
+/* "application" is not a construct property: it is set after constructed() */
+static void
+application_changed_cb (CsWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (!CS_IS_APPLICATION (app))
+    return;
+  g_signal_connect_object (app, "notify::context", G_CALLBACK (context_changed_cb), self, 0);
+  cs_window_set_context (self, cs_application_get_context (CS_APPLICATION (app)));
+}
+
 static void
 session_signed_in_changed_cb (CsSession *session, GParamSpec *pspec, CsWindow *self)
 {
@@ -214,7 +226,8 @@ open_campaign_action (GtkWidget *widget, const char *action_name, GVariant *para
   self->title_binding = g_object_ref (g_object_bind_property (page, "title", self->campaign_title, "title",
                                                               G_BINDING_SYNC_CREATE));
   gtk_stack_set_visible_child_name (self->main_stack, "campaign");
-  gtk_widget_grab_focus (page);
+  /* keyboard users land on the page, not on the card they left */
+  gtk_widget_child_focus (page, GTK_DIR_TAB_FORWARD);
 }
 
 static void
@@ -317,20 +330,11 @@ cs_window_close_request (GtkWindow *window)
 static void
 cs_window_constructed (GObject *object)
 {
-  CsWindow *self = CS_WINDOW (object);
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-
   G_OBJECT_CLASS (cs_window_parent_class)->constructed (object);
 
 #ifdef DEVELOPMENT_BUILD
-  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+  gtk_widget_add_css_class (GTK_WIDGET (object), "devel");
 #endif
-
-  if (CS_IS_APPLICATION (app))
-    {
-      g_signal_connect_object (app, "notify::context", G_CALLBACK (context_changed_cb), self, 0);
-      cs_window_set_context (self, cs_application_get_context (CS_APPLICATION (app)));
-    }
 }
 
 static void
@@ -426,6 +430,7 @@ cs_window_init (CsWindow *self)
   g_signal_group_connect_object (self->session_signals, "notify::keyring-available",
                                  G_CALLBACK (session_keyring_changed_cb), self, 0);
 
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
   g_signal_connect_object (self->switcher_title, "notify::title-visible",
                            G_CALLBACK (title_visible_changed_cb), self, G_CONNECT_SWAPPED);
   update_navigation (self);

@@ -48,12 +48,13 @@ char            *cs_test_app_server_add_campaign (CsTestAppServer *server, const
  * until the server counts it in the campaign's current_amount. */
 void             cs_test_app_server_pledge     (CsTestAppServer *server, const char *campaign_id, gint64 amount);
 
-/* Registers and activates the application on @server_url with a fresh data
- * dir; returns when the window is mapped. */
-CsTestApp       *cs_test_app_new               (const char *server_url);
-/* Destroys the windows and the application and waits until its context is
- * finalized. */
-void             cs_test_app_free              (CsTestApp *app);
+typedef void (*CsTestAppBody) (CsTestApp *app, gpointer data);
+
+/* Runs the application (g_application_run(), as in real life) on
+ * @server_url with a fresh data dir; once its window is mapped, calls
+ * @body; then closes the windows, lets the application end and waits until
+ * its context is finalized. */
+void             cs_test_app_run               (const char *server_url, CsTestAppBody body, gpointer data);
 CsContext       *cs_test_app_get_context       (CsTestApp *app);
 
 /* Iterates the main context until @condition holds; FALSE after @timeout_ms. */
