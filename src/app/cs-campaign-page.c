@@ -109,6 +109,8 @@ show_tiers (CsCampaignPage *self)
 static void
 show_image (CsCampaignPage *self, const char *url)
 {
+  /* no image, no empty frame */
+  gtk_widget_set_visible (GTK_WIDGET (self->image_stack), url != NULL && *url != '\0');
   if (g_strcmp0 (url, self->image_url) == 0)
     return;
   g_cancellable_cancel (self->image_cancellable);
@@ -116,7 +118,6 @@ show_image (CsCampaignPage *self, const char *url)
   g_free (self->image_url);
   self->image_url = g_strdup (url);
   gtk_stack_set_visible_child_name (self->image_stack, "placeholder");
-  gtk_widget_set_visible (GTK_WIDGET (self->image_stack), url != NULL && *url != '\0');
   if (url == NULL || *url == '\0')
     return;
   self->image_cancellable = g_cancellable_new ();
