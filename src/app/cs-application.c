@@ -344,7 +344,6 @@ cs_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (cs_application_parent_class)->startup (app);
 
-  g_set_application_name (_("CrowdSpark"));
   gtk_window_set_default_icon_name (APPLICATION_ID);
   /* follow the system's dark style preference */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);

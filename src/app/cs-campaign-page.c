@@ -40,6 +40,13 @@ struct _CsCampaignPage
   GCancellable   *image_cancellable;
   char           *image_url;
   gboolean        watching;
+  guint           n_fetching;      /* fetches in flight ("loading") */
+  /* the last live progress seen while a fetch was in flight: newer than
+   * the fetch's answer, which may have been written before it */
+  gboolean        live_seen;
+  gint64          live_amount;
+  gint64          live_backers;
+  char           *live_status;
 };
 
 G_DEFINE_FINAL_TYPE (CsCampaignPage, cs_campaign_page, GTK_TYPE_WIDGET)
@@ -49,6 +56,7 @@ enum {
   PROP_CONTEXT,
   PROP_CAMPAIGN_ID,
   PROP_TITLE,
+  PROP_LOADING,
   N_PROPS
 };
 
@@ -102,6 +110,8 @@ show_tiers (CsCampaignPage *self)
 static void
 show_image (CsCampaignPage *self, const char *url)
 {
+  /* no image, no empty frame */
+  gtk_widget_set_visible (GTK_WIDGET (self->image_stack), url != NULL && *url != '\0');
   if (g_strcmp0 (url, self->image_url) == 0)
     return;
   g_cancellable_cancel (self->image_cancellable);
@@ -109,7 +119,6 @@ show_image (CsCampaignPage *self, const char *url)
   g_free (self->image_url);
   self->image_url = g_strdup (url);
   gtk_stack_set_visible_child_name (self->image_stack, "placeholder");
-  gtk_widget_set_visible (GTK_WIDGET (self->image_stack), url != NULL && *url != '\0');
   if (url == NULL || *url == '\0')
     return;
   self->image_cancellable = g_cancellable_new ();
@@ -133,7 +142,9 @@ show_campaign (CsCampaignPage *self, CsCampaign *campaign)
   gtk_label_set_label (self->creator_label, by);
   gtk_widget_set_visible (GTK_WIDGET (self->creator_label), by != NULL);
   gtk_label_set_label (self->story_label, campaign->description);
+  /* the target first: an action with a NULL target would not match "s" */
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->back_button), g_variant_new_string (campaign->id));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->back_button), "win.back-project");
   show_progress (self);
   show_tiers (self);
   show_image (self, campaign->image_url);
@@ -224,6 +235,11 @@ static void updates_cb (GObject *object, GAsyncResult *result, gpointer user_dat
 static void
 fetch (CsCampaignPage *self)
 {
+  if (self->n_fetching++ == 0)
+    {
+      self->live_seen = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+    }
   cs_sync_engine_fetch_campaign_async (cs_context_get_sync_engine (self->context), self->campaign_id,
                                        self->cancellable, fetched_cb, g_object_ref (self));
   cs_api_client_list_updates_async (cs_context_get_api (self->context), self->campaign_id,
@@ -286,17 +302,26 @@ fetched_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(CsCampaignPage) self = user_data;
   g_autoptr(GError) error = NULL;
   CsCampaign *campaign = cs_sync_engine_fetch_campaign_finish (CS_SYNC_ENGINE (object), result, &error);
+  CsCampaignStatus status;
 
-  if (campaign != NULL)
-    {
-      show_campaign (self, campaign);
-      return;
-    }
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  /* keep the cached copy when there is one */
-  if (self->campaign == NULL)
-    show_error (self, error);
+  if (campaign != NULL)
+    {
+      if (self->live_seen)
+        {
+          campaign->current_amount = self->live_amount;
+          campaign->backer_count = self->live_backers;
+          if (self->live_status != NULL && cs_campaign_status_from_string (self->live_status, &status))
+            campaign->status = status;
+        }
+      show_campaign (self, campaign);
+    }
+  else if (self->campaign == NULL)
+    show_error (self, error);   /* else keep the cached copy */
+
+  if (--self->n_fetching == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 }
 
 static void
@@ -337,7 +362,17 @@ campaign_progress_cb (CsSyncEngine   *engine,
 {
   CsCampaignStatus new_status;
 
-  if (self->campaign == NULL || g_strcmp0 (campaign_id, self->campaign_id) != 0)
+  if (g_strcmp0 (campaign_id, self->campaign_id) != 0)
+    return;
+  if (self->n_fetching > 0)
+    {
+      self->live_seen = TRUE;
+      self->live_amount = current_amount;
+      self->live_backers = backer_count;
+      g_free (self->live_status);
+      self->live_status = g_strdup (status);
+    }
+  if (self->campaign == NULL)
     return;
   self->campaign->current_amount = current_amount;
   self->campaign->backer_count = backer_count;
@@ -364,16 +399,6 @@ cs_campaign_page_unmap (GtkWidget *widget)
 {
   set_watching (CS_CAMPAIGN_PAGE (widget), FALSE);
   GTK_WIDGET_CLASS (cs_campaign_page_parent_class)->unmap (widget);
-}
-
-static gboolean
-cs_campaign_page_grab_focus (GtkWidget *widget)
-{
-  CsCampaignPage *self = CS_CAMPAIGN_PAGE (widget);
-
-  if (gtk_widget_is_sensitive (self->back_button) && gtk_widget_get_mapped (self->back_button))
-    return gtk_widget_grab_focus (self->back_button);
-  return gtk_widget_child_focus (widget, GTK_DIR_TAB_FORWARD);
 }
 
 static void
@@ -414,6 +439,7 @@ cs_campaign_page_finalize (GObject *object)
   g_clear_pointer (&self->campaign, cs_campaign_free);
   g_free (self->campaign_id);
   g_free (self->image_url);
+  g_free (self->live_status);
   G_OBJECT_CLASS (cs_campaign_page_parent_class)->finalize (object);
 }
 
@@ -429,6 +455,9 @@ cs_campaign_page_get_property (GObject *object, guint prop_id, GValue *value, GP
       break;
     case PROP_TITLE:
       g_value_set_string (value, cs_campaign_page_get_title (self));
+      break;
+    case PROP_LOADING:
+      g_value_set_boolean (value, self->n_fetching > 0);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -466,7 +495,6 @@ cs_campaign_page_class_init (CsCampaignPageClass *klass)
   object_class->set_property = cs_campaign_page_set_property;
   widget_class->map = cs_campaign_page_map;
   widget_class->unmap = cs_campaign_page_unmap;
-  widget_class->grab_focus = cs_campaign_page_grab_focus;
 
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL, CS_TYPE_CONTEXT,
@@ -477,6 +505,9 @@ cs_campaign_page_class_init (CsCampaignPageClass *klass)
   properties[PROP_TITLE] =
     g_param_spec_string ("title", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,

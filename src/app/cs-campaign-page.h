@@ -1,7 +1,8 @@
 /* cs-campaign-page.h: one campaign: the cached copy at once, then the
  * server's; live progress while shown; reward tiers; creator updates.
  *
- * Property "title" (the campaign's title, for the header bar). */
+ * Properties: "title" (the campaign's title, for the header bar), "loading"
+ * (the server's copy is being fetched). */
 #pragma once
 
 #include <adwaita.h>

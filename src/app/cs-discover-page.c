@@ -4,7 +4,6 @@
 #include <glib/gi18n.h>
 #include "cs-campaign-card.h"
 #include "cs-discover-page.h"
-#include "cs-widget-util.h"
 
 struct _CsDiscoverPage
 {
@@ -414,6 +413,7 @@ static void
 cs_discover_page_dispose (GObject *object)
 {
   CsDiscoverPage *self = CS_DISCOVER_PAGE (object);
+  GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->search_cancellable);
@@ -422,7 +422,10 @@ cs_discover_page_dispose (GObject *object)
       gtk_grid_view_set_model (self->grid_view, NULL);
       gtk_grid_view_set_factory (self->grid_view, NULL);
     }
-  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
+  /* the template's root is not a bound child: dispose_template leaves it */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
   g_clear_object (&self->category_names);

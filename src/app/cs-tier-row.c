@@ -69,6 +69,7 @@ fill (CsTierRow *self, const CsRewardTier *tier, const char *campaign_id, const 
 
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->select_button),
                                           g_variant_new_string (campaign_id));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->select_button), "win.back-project");
   gtk_widget_set_sensitive (self->select_button, can_back && !sold_out);
   if (sold_out)
     gtk_widget_set_tooltip_text (self->select_button, _("This reward is sold out"));

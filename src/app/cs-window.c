@@ -28,7 +28,6 @@ struct _CsWindow
 
   /* borrowed: children of the stacks */
   GtkWidget            *discover_page;
-  GtkApplication       *connected_app;   /* borrowed: whose "context" we follow */
   GtkWidget            *dashboard_page;
   GtkWidget            *campaign_page;
 
@@ -159,6 +158,18 @@ context_changed_cb (CsApplication *app, GParamSpec *pspec, CsWindow *self)
   cs_window_set_context (self, cs_application_get_context (app));
 }
 
+/* "application" is not a construct property: it is set after constructed() */
+static void
+application_changed_cb (CsWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (!CS_IS_APPLICATION (app))
+    return;
+  g_signal_connect_object (app, "notify::context", G_CALLBACK (context_changed_cb), self, 0);
+  cs_window_set_context (self, cs_application_get_context (CS_APPLICATION (app)));
+}
+
 static void
 session_signed_in_changed_cb (CsSession *session, GParamSpec *pspec, CsWindow *self)
 {
@@ -215,7 +226,8 @@ open_campaign_action (GtkWidget *widget, const char *action_name, GVariant *para
   self->title_binding = g_object_ref (g_object_bind_property (page, "title", self->campaign_title, "title",
                                                               G_BINDING_SYNC_CREATE));
   gtk_stack_set_visible_child_name (self->main_stack, "campaign");
-  gtk_widget_grab_focus (page);
+  /* keyboard users land on the page, not on the card they left */
+  gtk_widget_child_focus (page, GTK_DIR_TAB_FORWARD);
 }
 
 static void
@@ -316,33 +328,13 @@ cs_window_close_request (GtkWindow *window)
 }
 
 static void
-application_changed_cb (CsWindow *self, GParamSpec *pspec, gpointer user_data)
-{
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-
-  if (!CS_IS_APPLICATION (app) || self->connected_app == app)
-    return;
-  self->connected_app = app;
-  g_signal_connect_object (app, "notify::context", G_CALLBACK (context_changed_cb), self, 0);
-  cs_window_set_context (self, cs_application_get_context (CS_APPLICATION (app)));
-}
-
-static void
 cs_window_constructed (GObject *object)
 {
-  CsWindow *self = CS_WINDOW (object);
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-
   G_OBJECT_CLASS (cs_window_parent_class)->constructed (object);
 
 #ifdef DEVELOPMENT_BUILD
-  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+  gtk_widget_add_css_class (GTK_WIDGET (object), "devel");
 #endif
-
-  /* "application" is not a construct property: it is usually set after
-   * constructed(), and then notify::application connects the window */
-  if (CS_IS_APPLICATION (app))
-    application_changed_cb (self, NULL, NULL);
 }
 
 static void
@@ -416,7 +408,6 @@ static void
 cs_window_init (CsWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
 
   self->cancellable = g_cancellable_new ();
   self->settings = g_settings_new (CS_APPLICATION_SCHEMA_ID);
@@ -439,6 +430,7 @@ cs_window_init (CsWindow *self)
   g_signal_group_connect_object (self->session_signals, "notify::keyring-available",
                                  G_CALLBACK (session_keyring_changed_cb), self, 0);
 
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
   g_signal_connect_object (self->switcher_title, "notify::title-visible",
                            G_CALLBACK (title_visible_changed_cb), self, G_CONNECT_SWAPPED);
   update_navigation (self);

@@ -19,6 +19,7 @@ main (int argc, char *argv[])
   /* the templates live in the static library's GResource (toolchain.md, trap 1) */
   (void) cs_app_get_resource ();
 
+  g_set_application_name (_("CrowdSpark"));
   app = cs_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

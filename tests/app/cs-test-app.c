@@ -132,6 +132,24 @@ widget_mapped (gpointer widget)
   return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
 }
 
+static void
+transition_cb (GtkWidget *widget, gpointer data)
+{
+  if ((GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget))) ||
+      (GTK_IS_REVEALER (widget) && gtk_widget_get_mapped (widget) &&
+       gtk_revealer_get_reveal_child (GTK_REVEALER (widget)) != gtk_revealer_get_child_revealed (GTK_REVEALER (widget))))
+    *(gboolean *) data = TRUE;
+}
+
+static gboolean
+transitions_done (gpointer widget)
+{
+  gboolean running = FALSE;
+
+  cs_test_app_foreach (widget, transition_cb, &running);
+  return !running;
+}
+
 static gboolean
 pointer_cleared (gpointer user_data)
 {
@@ -252,75 +270,89 @@ cs_test_app_server_free (CsTestAppServer *server)
   g_free (server);
 }
 
-CsTestApp *
-cs_test_app_new (const char *server_url)
+typedef struct {
+  CsTestApp     *app;
+  CsTestAppBody  body;
+  gpointer       data;
+} RunData;
+
+static void
+run_body_cb (gpointer user_data)
 {
-  return cs_test_app_new_in (server_url, NULL);
-}
-
-CsTestApp *
-cs_test_app_new_in (const char *server_url, const char *data_dir)
-{
-  CsTestApp *app = g_new0 (CsTestApp, 1);
-  g_autoptr(GError) error = NULL;
-
-  if (data_dir != NULL)
-    {
-      app->data_dir = g_strdup (data_dir);
-      app->keep_data_dir = TRUE;
-    }
-  else
-    {
-      app->data_dir = g_dir_make_tmp ("crowdspark-app-test-XXXXXX", &error);
-      g_assert_no_error (error);
-    }
-
-  app->app = cs_application_new ();
-  /* several applications one after the other in one process */
-  g_application_set_flags (G_APPLICATION (app->app), G_APPLICATION_NON_UNIQUE);
-  cs_application_set_server_override (app->app, server_url);
-  cs_application_set_data_dir (app->app, app->data_dir);
-  g_application_register (G_APPLICATION (app->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app->app));
+  RunData *run = user_data;
+  CsTestApp *app = run->app;
+  GList *windows;
 
   app->window = CS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app->app)));
   g_assert_true (CS_IS_WINDOW (app->window));
   cs_test_app_assert_wait (widget_mapped, app->window);
-  return app;
+
+  run->body (app, run->data);
+
+  /* the last window closed ends g_application_run() */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app->app))) != NULL)
+    gtk_window_destroy (windows->data);
+}
+
+static void
+activated_cb (GApplication *application, RunData *run)
+{
+  g_idle_add_once (run_body_cb, run);
+}
+
+void
+cs_test_app_run (const char *server_url, CsTestAppBody body, gpointer data)
+{
+  cs_test_app_run_in (server_url, NULL, body, data);
+}
+
+void
+cs_test_app_run_in (const char *server_url, const char *data_dir, CsTestAppBody body, gpointer data)
+{
+  CsTestApp app = { NULL, };
+  RunData run = { &app, body, data };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) dir = NULL;
+  CsContext *context = NULL;
+  int status;
+
+  if (data_dir != NULL)
+    app.data_dir = g_strdup (data_dir);
+  else
+    {
+      app.data_dir = g_dir_make_tmp ("crowdspark-app-test-XXXXXX", &error);
+      g_assert_no_error (error);
+    }
+
+  app.app = cs_application_new ();
+  /* several runs one after the other in one process */
+  g_application_set_flags (G_APPLICATION (app.app), G_APPLICATION_NON_UNIQUE);
+  cs_application_set_server_override (app.app, server_url);
+  cs_application_set_data_dir (app.app, app.data_dir);
+  g_signal_connect_after (app.app, "activate", G_CALLBACK (activated_cb), &run);
+
+  status = g_application_run (G_APPLICATION (app.app), 0, NULL);
+  g_assert_cmpint (status, ==, 0);
+
+  context = cs_application_get_context (app.app);
+  if (context != NULL)
+    g_object_add_weak_pointer (G_OBJECT (context), (gpointer *) &context);
+  g_clear_object (&app.app);
+  /* what was in flight completes (cancelled) and lets the context go */
+  cs_test_app_assert_wait (pointer_cleared, &context);
+
+  if (data_dir == NULL)
+    {
+      dir = g_file_new_for_path (app.data_dir);
+      remove_tree (dir);
+    }
+  g_free (app.data_dir);
 }
 
 CsContext *
 cs_test_app_get_context (CsTestApp *app)
 {
   return cs_application_get_context (app->app);
-}
-
-void
-cs_test_app_free (CsTestApp *app)
-{
-  CsContext *context;
-  GList *windows;
-  g_autoptr(GFile) dir = NULL;
-
-  if (app == NULL)
-    return;
-  context = cs_application_get_context (app->app);
-  if (context != NULL)
-    g_object_add_weak_pointer (G_OBJECT (context), (gpointer *) &context);
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app->app))) != NULL)
-    gtk_window_destroy (windows->data);
-  g_clear_object (&app->app);
-  /* what was in flight completes (cancelled) and lets the context go */
-  cs_test_app_assert_wait (pointer_cleared, &context);
-
-  if (!app->keep_data_dir)
-    {
-      dir = g_file_new_for_path (app->data_dir);
-      remove_tree (dir);
-    }
-  g_free (app->data_dir);
-  g_free (app);
 }
 
 gboolean
@@ -349,6 +381,8 @@ cs_test_app_wait_frames (GtkWidget *widget)
   guint ticks = 0;
 
   cs_test_app_assert_wait (widget_mapped, widget);
+  /* no crossfade or slide half done */
+  cs_test_app_assert_wait (transitions_done, widget);
   gtk_widget_queue_draw (widget);
   gtk_widget_add_tick_callback (widget, tick_cb, &ticks, NULL);
   cs_test_app_assert_wait (ticked_enough, &ticks);
@@ -421,17 +455,25 @@ cs_test_app_screenshot (GtkWidget *widget, const char *name, guint min_colours)
   g_autoptr(GdkTexture) texture = NULL;
   GtkSnapshot *snapshot;
   GskRenderer *renderer;
-  int width, height;
+  int width = 0, height = 0;
   guint colours;
 
-  cs_test_app_wait_frames (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
+  /* A new window may paint nothing through its paintable for its first
+   * frames (GTK 4.8): a few more frames, then its content. */
+  for (guint attempt = 0; node == NULL && attempt < 50; attempt++)
+    {
+      cs_test_app_wait_frames (widget);
+      for (GtkWidget *target = widget; node == NULL && target != NULL; target = gtk_widget_get_first_child (target))
+        {
+          g_clear_object (&paintable);
+          width = gtk_widget_get_width (target);
+          height = gtk_widget_get_height (target);
+          paintable = gtk_widget_paintable_new (target);
+          snapshot = gtk_snapshot_new ();
+          gdk_paintable_snapshot (paintable, snapshot, width, height);
+          node = gtk_snapshot_free_to_node (snapshot);
+        }
+    }
   g_assert_nonnull (node);
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));

@@ -29,7 +29,6 @@ typedef struct {
   CsApplication *app;
   CsWindow      *window;
   char          *data_dir;
-  gboolean       keep_data_dir;  /* made by cs_test_app_new_in() with a folder */
 } CsTestApp;
 
 typedef gboolean (*CsTestAppCondition) (gpointer data);
@@ -49,15 +48,17 @@ char            *cs_test_app_server_add_campaign (CsTestAppServer *server, const
  * until the server counts it in the campaign's current_amount. */
 void             cs_test_app_server_pledge     (CsTestAppServer *server, const char *campaign_id, gint64 amount);
 
-/* Registers and activates the application on @server_url with a fresh data
- * dir; returns when the window is mapped. */
-CsTestApp       *cs_test_app_new               (const char *server_url);
-/* The same on @data_dir (kept by cs_test_app_free(): a later app started on
- * it is the same person's next start); NULL: a fresh temp folder. */
-CsTestApp       *cs_test_app_new_in            (const char *server_url, const char *data_dir);
-/* Destroys the windows and the application and waits until its context is
- * finalized. */
-void             cs_test_app_free              (CsTestApp *app);
+typedef void (*CsTestAppBody) (CsTestApp *app, gpointer data);
+
+/* Runs the application (g_application_run(), as in real life) on
+ * @server_url with a fresh data dir; once its window is mapped, calls
+ * @body; then closes the windows, lets the application end and waits until
+ * its context is finalized. */
+void             cs_test_app_run               (const char *server_url, CsTestAppBody body, gpointer data);
+/* The same on @data_dir, which is kept: a later run on it is the same
+ * person's next start of the app (its cache, its account). */
+void             cs_test_app_run_in            (const char *server_url, const char *data_dir,
+                                                CsTestAppBody body, gpointer data);
 CsContext       *cs_test_app_get_context       (CsTestApp *app);
 
 /* Iterates the main context until @condition holds; FALSE after @timeout_ms. */

@@ -196,31 +196,30 @@ activate (CsTestApp *app, const char *action, const char *campaign_id)
 
 /* ---- the test -------------------------------------------------------------------------------- */
 
+typedef struct {
+  CsTestAppServer *server;
+  CsTestProxy     *proxy;
+  const char      *campaign_id;
+  const char      *title;
+  char            *amount_text;
+} E2e;
+
+/* First start, online: the campaign's page, "Back this project", an account
+ * made in the sign-in dialog, a pledge with the sandbox card, authorized
+ * live, the page's progress moving, My pledges listing it. */
 static void
-test_backer_end_to_end (void)
+first_start (CsTestApp *app, gpointer data)
 {
-  static const char * const titles[] = { "Harbour lantern", "Paper synth", "Quiet garden", NULL };
-  CsTestAppServer *server = cs_test_app_server_new (titles);
-  g_autoptr(CsTestProxy) proxy = cs_test_proxy_new (server->ts->base);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *data_dir = g_dir_make_tmp ("crowdspark-e2e-XXXXXX", &error);
-  const char *campaign_id = g_ptr_array_index (server->campaign_ids, 0);
-  const char *title = g_ptr_array_index (server->titles, 0);
-  g_autofree char *amount_text = cs_money_format (3000, "USD");
-  g_autofree char *backed_title = NULL;
-  CsTestApp *app;
+  E2e *e = data;
+  g_autofree char *backed_title = g_strdup_printf ("You backed %s", e->title);
   GtkWidget *dialog;
   GType type;
 
-  g_assert_no_error (error);
-
-  /* First start, online: the campaign's page, then "Back this project". */
-  app = cs_test_app_new_in (cs_test_proxy_get_url (proxy), data_dir);
-  wait_label (GTK_WIDGET (app->window), title);        /* its card on Discover */
-  activate (app, "win.open-campaign", campaign_id);
+  wait_label (GTK_WIDGET (app->window), e->title);        /* its card on Discover */
+  activate (app, "win.open-campaign", e->campaign_id);
   cs_test_app_assert_wait (campaign_page_shown, app);
   g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-1-campaign", 64));
-  activate (app, "win.back-project", campaign_id);
+  activate (app, "win.back-project", e->campaign_id);
 
   /* Signed out: the sign-in dialog first; create an account in it. */
   dialog = wait_window (app, CS_TYPE_SIGN_IN_DIALOG);
@@ -249,11 +248,10 @@ test_backer_end_to_end (void)
   wait_step (dialog, "result");
 
   /* Pending, then authorized: the gateway's answer arrives live. */
-  backed_title = g_strdup_printf ("You backed %s", title);
   {
-    gpointer data[2] = { dialog, backed_title };
+    gpointer result[2] = { dialog, backed_title };
 
-    cs_test_app_assert_wait (result_is, data);
+    cs_test_app_assert_wait (result_is, result);
   }
   g_free (cs_test_app_screenshot (dialog, "e2e-3-authorized", 32));
   click (template_child (dialog, type, "next_button"));
@@ -264,37 +262,39 @@ test_backer_end_to_end (void)
   }
 
   /* The campaign page, still open behind, shows the new total (live). */
-  wait_label (GTK_WIDGET (app->window), amount_text);
+  wait_label (GTK_WIDGET (app->window), e->amount_text);
   g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-4-progress", 64));
 
   /* My pledges lists it. */
+  activate (app, "win.go-back", NULL);
   activate (app, "win.show-dashboard", NULL);
-  wait_label (GTK_WIDGET (app->window), title);
-  wait_label (GTK_WIDGET (app->window), amount_text);
+  wait_label (GTK_WIDGET (app->window), e->title);
+  wait_label (GTK_WIDGET (app->window), e->amount_text);
   g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-5-dashboard", 64));
+}
 
-  /* Quit; the network goes away; start again. */
-  cs_test_app_free (app);
-  cs_test_proxy_set_mode (proxy, CS_TEST_PROXY_OFFLINE);
-  app = cs_test_app_new_in (cs_test_proxy_get_url (proxy), data_dir);
+/* The next start, with the network gone: still signed in (the keyring),
+ * offline, the pledge and the campaign from the cache; then back online. */
+static void
+offline_start (CsTestApp *app, gpointer data)
+{
+  E2e *e = data;
 
-  /* Still signed in (the keyring), offline, and the pledge is still there. */
   cs_test_app_assert_wait (signed_in, app);
   cs_test_app_assert_wait (offline, app);
   wait_label (GTK_WIDGET (app->window), "offline");
   activate (app, "win.show-dashboard", NULL);
-  wait_label (GTK_WIDGET (app->window), title);
-  wait_label (GTK_WIDGET (app->window), amount_text);
+  wait_label (GTK_WIDGET (app->window), e->title);
+  wait_label (GTK_WIDGET (app->window), e->amount_text);
   g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-6-offline-dashboard", 64));
 
-  /* and the campaign, from the cache */
-  activate (app, "win.open-campaign", campaign_id);
+  activate (app, "win.open-campaign", e->campaign_id);
   cs_test_app_assert_wait (campaign_page_shown, app);
-  wait_label (GTK_WIDGET (app->window), amount_text);
+  wait_label (GTK_WIDGET (app->window), e->amount_text);
   g_free (cs_test_app_screenshot (GTK_WIDGET (app->window), "e2e-7-offline-campaign", 64));
 
   /* Back online: a refresh finds the server, the status bar goes. */
-  cs_test_proxy_set_mode (proxy, CS_TEST_PROXY_ONLINE);
+  cs_test_proxy_set_mode (e->proxy, CS_TEST_PROXY_ONLINE);
   activate (app, "win.refresh", NULL);
   cs_test_app_assert_wait (online, app);
   {
@@ -302,10 +302,31 @@ test_backer_end_to_end (void)
 
     cs_test_app_assert_wait (offline_bar_gone, &search);
   }
+}
 
-  cs_test_app_free (app);
+static void
+test_backer_end_to_end (void)
+{
+  static const char * const titles[] = { "Harbour lantern", "Paper synth", "Quiet garden", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_dir = g_dir_make_tmp ("crowdspark-e2e-XXXXXX", &error);
+  E2e e = { 0 };
+
+  g_assert_no_error (error);
+  e.server = cs_test_app_server_new (titles);
+  e.proxy = cs_test_proxy_new (e.server->ts->base);
+  e.campaign_id = g_ptr_array_index (e.server->campaign_ids, 0);
+  e.title = g_ptr_array_index (e.server->titles, 0);
+  e.amount_text = cs_money_format (3000, "USD");
+
+  cs_test_app_run_in (cs_test_proxy_get_url (e.proxy), data_dir, first_start, &e);
+  cs_test_proxy_set_mode (e.proxy, CS_TEST_PROXY_OFFLINE);
+  cs_test_app_run_in (cs_test_proxy_get_url (e.proxy), data_dir, offline_start, &e);
+
   remove_tree (data_dir);
-  cs_test_app_server_free (server);
+  g_free (e.amount_text);
+  cs_test_proxy_free (e.proxy);
+  cs_test_app_server_free (e.server);
 }
 
 int
