@@ -59,10 +59,17 @@ window_shown (gpointer data)
 {
   WindowSearch *search = data;
 
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  /* dialogs are transient for the window, not the application's windows */
   search->found = NULL;
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (search->app->app)); l != NULL; l = l->next)
-    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, search->type) && gtk_widget_get_mapped (l->data))
-      search->found = l->data;
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && search->found == NULL; i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, search->type) && gtk_widget_get_mapped (window))
+        search->found = window;
+    }
   return search->found != NULL;
 }
 
@@ -194,6 +201,89 @@ activate (CsTestApp *app, const char *action, const char *campaign_id)
                                              campaign_id != NULL ? "s" : NULL, campaign_id));
 }
 
+/* ---- a notification server -------------------------------------------------------------------- */
+
+/* The desktop's notification service (org.freedesktop.Notifications) on the
+ * test's private session bus: it keeps the summaries it is sent, so the test
+ * sees the desktop notification the app sends when a pledge is authorized. */
+static const char notifications_xml[] =
+  "<node><interface name='org.freedesktop.Notifications'>"
+  "<method name='Notify'><arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='as' direction='in'/><arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "<arg type='u' direction='out'/></method>"
+  "<method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "<method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "<method name='GetServerInformation'><arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "<arg type='s' direction='out'/><arg type='s' direction='out'/></method>"
+  "</interface></node>";
+
+static GPtrArray *notified;   /* char*: "summary\nbody" */
+
+static void
+notifications_call_cb (GDBusConnection *connection, const char *sender, const char *path,
+                       const char *interface, const char *method, GVariant *parameters,
+                       GDBusMethodInvocation *invocation, gpointer data)
+{
+  if (g_strcmp0 (method, "Notify") == 0)
+    {
+      const char *summary = NULL, *body = NULL;
+
+      g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 4, "&s", &body);
+      g_ptr_array_add (notified, g_strconcat (summary, "\n", body, NULL));
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", notified->len));
+    }
+  else if (g_strcmp0 (method, "GetCapabilities") == 0)
+    g_dbus_method_invocation_return_value (invocation, g_variant_new_parsed ("(['body'],)"));
+  else if (g_strcmp0 (method, "GetServerInformation") == 0)
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ssss)", "test", "crowdspark", "1", "1.2"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+name_owned (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection, const char *name, gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static guint
+notification_server_start (void)
+{
+  static const GDBusInterfaceVTable vtable = { notifications_call_cb, NULL, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  static gboolean owned;
+  guint owner;
+
+  g_assert_no_error (error);
+  notified = g_ptr_array_new_with_free_func (g_free);
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0], &vtable,
+                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  owner = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications", G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        name_acquired_cb, NULL, &owned, NULL);
+  cs_test_app_assert_wait (name_owned, &owned);
+  return owner;
+}
+
+static gboolean
+notified_containing (gpointer data)
+{
+  for (guint i = 0; i < notified->len; i++)
+    if (strstr (g_ptr_array_index (notified, i), data) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 /* ---- the test -------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -254,6 +344,8 @@ first_start (CsTestApp *app, gpointer data)
     cs_test_app_assert_wait (result_is, result);
   }
   g_free (cs_test_app_screenshot (dialog, "e2e-3-authorized", 32));
+  /* and the desktop was told */
+  cs_test_app_assert_wait (notified_containing, (gpointer) "Pledge Authorized");
   click (template_child (dialog, type, "next_button"));
   {
     WindowSearch search = { app, CS_TYPE_PLEDGE_DIALOG, NULL };
@@ -311,8 +403,10 @@ test_backer_end_to_end (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = g_dir_make_tmp ("crowdspark-e2e-XXXXXX", &error);
   E2e e = { 0 };
+  guint notifications;
 
   g_assert_no_error (error);
+  notifications = notification_server_start ();
   e.server = cs_test_app_server_new (titles);
   e.proxy = cs_test_proxy_new (e.server->ts->base);
   e.campaign_id = g_ptr_array_index (e.server->campaign_ids, 0);
@@ -327,6 +421,8 @@ test_backer_end_to_end (void)
   g_free (e.amount_text);
   cs_test_proxy_free (e.proxy);
   cs_test_app_server_free (e.server);
+  g_bus_unown_name (notifications);
+  g_clear_pointer (&notified, g_ptr_array_unref);
 }
 
 int
