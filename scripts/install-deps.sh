@@ -12,11 +12,32 @@ PACKAGES=(
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev libsecret-1-dev
   # validators and headless test services
   desktop-file-utils appstream libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
-  fonts-cantarell
+  fonts-cantarell locales
   postgresql redis-server librsvg2-common adwaita-icon-theme fonts-dejavu-core libgl1-mesa-dri
   # running the demo, benchmarks and their peers
   python3 sqlite3 curl ca-certificates wrk nginx-light python3-fastapi python3-uvicorn
 )
+
+# The locales the app's translation and formatting tests run in.
+ensure_locales() {
+  local wanted=(de_DE.UTF-8 fr_FR.UTF-8 en_US.UTF-8) have missing_locales=()
+  have=$(locale -a 2>/dev/null | tr '[:upper:]' '[:lower:]' | sed 's/utf-8/utf8/')
+  for l in "${wanted[@]}"; do
+    local norm
+    norm=$(echo "$l" | tr '[:upper:]' '[:lower:]' | sed 's/utf-8/utf8/')
+    grep -qx "$norm" <<<"$have" || missing_locales+=("$l")
+  done
+  [[ ${#missing_locales[@]} -eq 0 ]] && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: run as root to generate the locales ${missing_locales[*]} (the translation tests need them)" >&2
+    return 0
+  fi
+  for l in "${missing_locales[@]}"; do
+    sed -i "s/^# *\($l UTF-8\)/\1/" /etc/locale.gen
+    grep -q "^$l UTF-8" /etc/locale.gen || echo "$l UTF-8" >> /etc/locale.gen
+  done
+  locale-gen
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -26,6 +47,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install-deps: all ${#PACKAGES[@]} packages are installed"
+  ensure_locales
   exit 0
 fi
 
@@ -43,3 +65,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+ensure_locales

@@ -1,6 +1,10 @@
 /* cs-format.c: the sentences the app shows for campaign numbers. */
 #include "config.h"
 
+#include <limits.h>
+#include <locale.h>
+#include <string.h>
+
 #include <glib/gi18n.h>
 #include "cs-format.h"
 
@@ -93,4 +97,97 @@ cs_format_date (gint64 unix_time)
     return g_strdup ("");
   /* TRANSLATORS: a date, see strftime(3): "3 March 2025" */
   return g_date_time_format (dt, _("%e %B %Y"));
+}
+
+/* The locale's way with money, from LC_MONETARY; FALSE in the C locale
+ * (which has no monetary conventions). */
+static gboolean
+locale_money_style (CsMoneyStyle *style)
+{
+  const struct lconv *lc = localeconv ();
+
+  if (lc->mon_decimal_point == NULL || lc->mon_decimal_point[0] == '\0')
+    return FALSE;
+  style->decimal_point = lc->mon_decimal_point;
+  style->thousands_sep = lc->mon_thousands_sep;
+  /* CHAR_MAX: unspecified; symbol first is the common default */
+  style->symbol_first = lc->p_cs_precedes == CHAR_MAX ? TRUE : lc->p_cs_precedes != 0;
+  style->symbol_space = lc->p_sep_by_space != CHAR_MAX && lc->p_sep_by_space != 0;
+  return TRUE;
+}
+
+char *
+cs_format_money (gint64 amount, const char *currency)
+{
+  CsMoneyStyle style;
+
+  if (!locale_money_style (&style))
+    return cs_money_format (amount, currency);
+  return cs_money_format_styled (amount, currency, &style);
+}
+
+gboolean
+cs_format_parse_money (const char *text, const char *currency, gint64 *amount_out, GError **error)
+{
+  CsMoneyStyle style;
+  g_autoptr(GString) plain = NULL;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  if (!locale_money_style (&style) || g_strcmp0 (style.decimal_point, ".") == 0)
+    return cs_money_parse (text, currency, amount_out, error);
+
+  /* "1.234,50" → "1234.50".  People group with the locale's separator, a
+   * no-break space or a plain one; a group after a separator has exactly
+   * three digits (so a German "25.50" is not taken for 2.550). */
+  plain = g_string_new (NULL);
+  {
+    const char *seps[] = { style.thousands_sep, "\u00a0", "\u202f", " ", NULL };
+    const char *p = text;
+    int group = -1;   /* digits since the last separator; -1: none seen yet */
+
+    while (*p != '\0' && g_ascii_isspace (*p))
+      p++;
+    while (*p != '\0')
+      {
+        gboolean is_sep = FALSE;
+
+        if (g_str_has_prefix (p, style.decimal_point))
+          break;
+        for (guint i = 0; seps[i] != NULL; i++)
+          if (seps[i][0] != '\0' && g_str_has_prefix (p, seps[i]) && plain->len > 0 && p[strlen (seps[i])] != '\0')
+            {
+              if (group >= 0 && group != 3)
+                goto bad_grouping;
+              group = 0;
+              p += strlen (seps[i]);
+              is_sep = TRUE;
+              break;
+            }
+        if (is_sep)
+          continue;
+        if (*p == '.')
+          goto bad_point;
+        g_string_append_c (plain, *p);
+        if (group >= 0 && g_ascii_isdigit (*p))
+          group++;
+        p++;
+      }
+    if (group >= 0 && group != 3 && !g_ascii_isspace (plain->str[plain->len - 1]))
+      goto bad_grouping;
+    g_string_append (plain, p);
+  }
+  g_string_replace (plain, style.decimal_point, ".", 0);
+  return cs_money_parse (plain->str, currency, amount_out, error);
+
+bad_point:
+  g_set_error (error, CS_ERROR, CS_ERROR_INVALID,
+               /* TRANSLATORS: %s is the decimal separator, e.g. "," */
+               _("Write the amount with “%s” before the cents"), style.decimal_point);
+  return FALSE;
+
+bad_grouping:
+  g_set_error_literal (error, CS_ERROR, CS_ERROR_INVALID,
+                       _("Group the digits by three, or leave the groups out"));
+  return FALSE;
 }

@@ -17,6 +17,15 @@ char   *cs_format_backers          (gint64 backer_count);
 double  cs_format_progress_fraction (gint64 amount, gint64 goal);
 /* Why a campaign that is not live cannot be backed (NULL when it is live). */
 const char *cs_format_not_backable_reason (CsCampaignStatus status);
+/* Money as the user's locale writes it (LC_MONETARY): "$1,234.50" in
+ * English, "1.234,50 $" in German, "1 234,50 $" in French; the C locale
+ * gives core's form ("$1,234.50"). */
+char   *cs_format_money            (gint64 amount, const char *currency);
+/* Parses an amount a person typed in their locale's way ("1.234,50" in
+ * German, "1 234,50" in French, "1,234.50" in English) in @currency's minor
+ * units; the error says what is wrong. */
+gboolean cs_format_parse_money     (const char *text, const char *currency, gint64 *amount_out,
+                                    GError **error);
 /* A date for people: "3 March 2025" (@unix_time) */
 char   *cs_format_date             (gint64 unix_time);
 

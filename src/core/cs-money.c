@@ -59,25 +59,28 @@ magnitude (gint64 amount)
 
 /* Appends the decimal digits of @value, grouped by @sep every three digits
  * when @sep is not 0. */
+/* @value's digits, grouped by three with @sep (NULL or "": no grouping). */
 static void
-append_digits (GString *out, guint64 value, char sep)
+append_digits (GString *out, guint64 value, const char *sep)
 {
   char buf[32];
   int n = 0;
-  int digits = 0;
+  int groups;
 
   do
     {
-      if (sep != 0 && digits > 0 && digits % 3 == 0)
-        buf[n++] = sep;
       buf[n++] = (char) ('0' + value % 10);
       value /= 10;
-      digits++;
     }
   while (value > 0);
 
-  while (n > 0)
-    g_string_append_c (out, buf[--n]);
+  groups = (sep != NULL && *sep != '\0') ? (n - 1) / 3 : 0;
+  for (int i = n - 1; i >= 0; i--)
+    {
+      g_string_append_c (out, buf[i]);
+      if (groups > 0 && i > 0 && i % 3 == 0)
+        g_string_append (out, sep);
+    }
 }
 
 static guint64
@@ -90,15 +93,35 @@ pow10_u64 (int exponent)
   return p;
 }
 
+/* The number alone: grouped (when @thousands_sep) with @decimal_point. */
+static void
+append_number (GString *out, gint64 amount, int exponent, const char *thousands_sep, const char *decimal_point)
+{
+  guint64 mag = magnitude (amount);
+  guint64 scale = pow10_u64 (exponent);
+  guint64 units = mag / scale;
+  guint64 minor = mag % scale;
+
+  append_digits (out, units, thousands_sep);
+  if (exponent > 0)
+    {
+      char frac[8];
+
+      for (int i = exponent - 1; i >= 0; i--)
+        {
+          frac[i] = (char) ('0' + minor % 10);
+          minor /= 10;
+        }
+      g_string_append (out, decimal_point);
+      g_string_append_len (out, frac, exponent);
+    }
+}
+
 static void
 format_amount (GString *out, gint64 amount, const char *currency, gboolean human)
 {
   const CsCurrencyInfo *info = currency_lookup (currency);
   int exponent = info != NULL ? info->exponent : 2;
-  guint64 mag = magnitude (amount);
-  guint64 scale = pow10_u64 (exponent);
-  guint64 units = mag / scale;
-  guint64 minor = mag % scale;
 
   if (amount < 0)
     g_string_append_c (out, '-');
@@ -113,21 +136,7 @@ format_amount (GString *out, gint64 amount, const char *currency, gboolean human
           g_string_append_c (out, ' ');
         }
     }
-
-  append_digits (out, units, human ? ',' : 0);
-
-  if (exponent > 0)
-    {
-      char frac[8];
-
-      for (int i = exponent - 1; i >= 0; i--)
-        {
-          frac[i] = (char) ('0' + minor % 10);
-          minor /= 10;
-        }
-      g_string_append_c (out, '.');
-      g_string_append_len (out, frac, exponent);
-    }
+  append_number (out, amount, exponent, human ? "," : NULL, ".");
 }
 
 static gboolean
@@ -137,6 +146,38 @@ is_space (char c)
 }
 
 /* Public API */
+
+char *
+cs_money_format_styled (gint64 amount, const char *currency, const CsMoneyStyle *style)
+{
+  const CsCurrencyInfo *info = currency_lookup (currency);
+  int exponent = info != NULL ? info->exponent : 2;
+  const char *symbol = info != NULL && info->symbol != NULL ? info->symbol : currency;
+  const char *point = style != NULL && style->decimal_point != NULL && *style->decimal_point != '\0'
+                      ? style->decimal_point : ".";
+  const char *sep = style != NULL && style->thousands_sep != NULL ? style->thousands_sep : ",";
+  gboolean first = style == NULL || style->symbol_first;
+  /* a code (no symbol) is always set apart: "CHF 12.00", "12,00 CHF" */
+  gboolean space = (style != NULL && style->symbol_space) || info == NULL || info->symbol == NULL;
+  GString *out = g_string_sized_new (32);
+
+  if (amount < 0)
+    g_string_append_c (out, '-');
+  if (first && symbol != NULL)
+    {
+      g_string_append (out, symbol);
+      if (space)
+        g_string_append (out, "\u00a0");
+    }
+  append_number (out, amount, exponent, sep, point);
+  if (!first && symbol != NULL)
+    {
+      if (space)
+        g_string_append (out, "\u00a0");
+      g_string_append (out, symbol);
+    }
+  return g_string_free (out, FALSE);
+}
 
 gboolean
 cs_currency_is_supported (const char *code)

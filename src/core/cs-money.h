@@ -54,6 +54,21 @@ char       *cs_money_format_plain      (gint64 amount, const char *currency);
  * "€12.00", "¥500", "CHF 12.00"; negative as "-$3.00". */
 char       *cs_money_format            (gint64 amount, const char *currency);
 
+/* How a locale writes money (the app fills it from localeconv()); core
+ * itself knows no locale.  Strings are UTF-8; NULL or "" take the C
+ * locale's "." and ",". */
+typedef struct {
+  const char *decimal_point;     /* "." / "," */
+  const char *thousands_sep;     /* "," / "." / " " (narrow no-break space) / "" for none */
+  gboolean    symbol_first;      /* "$30.00" (TRUE) or "30,00 $" (FALSE) */
+  gboolean    symbol_space;      /* a space between the symbol and the number */
+} CsMoneyStyle;
+
+/* The human form in @style: "30,00 €", "1.234,50 $", "$1,234.50";
+ * negative as "-30,00 €" / "-$30.00".  The space between symbol and number
+ * is a no-break space (U+00A0), so a line never splits them. */
+char       *cs_money_format_styled     (gint64 amount, const char *currency, const CsMoneyStyle *style);
+
 /* Parses a decimal string typed by a person ("12", "12.5", "1,234.50",
  * "12.345" is too many digits → error) in @currency's exponent. */
 gboolean    cs_money_parse             (const char *text, const char *currency, gint64 *amount_out, GError **error);

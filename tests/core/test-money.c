@@ -442,6 +442,45 @@ test_format_parse_round_trip (void)
     }
 }
 
+/* A locale's style: the symbol's place, the separators, the spacing. */
+static void
+test_money_format_styled (void)
+{
+  const CsMoneyStyle german = { ",", ".", FALSE, TRUE };
+  const CsMoneyStyle french = { ",", "\u202f", FALSE, TRUE };
+  const CsMoneyStyle english = { ".", ",", TRUE, FALSE };
+  const CsMoneyStyle swiss = { ".", "'", TRUE, TRUE };
+  struct {
+    const CsMoneyStyle *style;
+    gint64 amount;
+    const char *currency;
+    const char *expected;
+  } cases[] = {
+    { &german, 3000, "EUR", "30,00\u00a0€" },
+    { &german, 123456789, "USD", "1.234.567,89\u00a0$" },
+    { &german, -500, "GBP", "-5,00\u00a0£" },
+    { &french, 123456789, "EUR", "1\u202f234\u202f567,89\u00a0€" },
+    { &english, 123456789, "USD", "$1,234,567.89" },
+    { &english, 500, "JPY", "¥500" },
+    { &swiss, 123456, "CHF", "CHF\u00a01'234.56" },
+    { &german, 99, "EUR", "0,99\u00a0€" },
+    { &english, 0, "USD", "$0.00" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = cs_money_format_styled (cases[i].amount, cases[i].currency, cases[i].style);
+
+      g_assert_cmpstr (text, ==, cases[i].expected);
+    }
+  /* no style: the C locale's */
+  {
+    g_autofree char *text = cs_money_format_styled (123450, "USD", NULL);
+
+    g_assert_cmpstr (text, ==, "$1,234.50");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -459,5 +498,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/money/parse-messages", test_parse_messages);
   g_test_add_func ("/core/money/round-trip", test_format_parse_round_trip);
 
+  g_test_add_func ("/core/money/format-styled", test_money_format_styled);
   return g_test_run ();
 }
