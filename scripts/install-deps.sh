@@ -11,7 +11,7 @@ PACKAGES=(
   libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libsodium-dev libpq-dev libhiredis-dev
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev libsecret-1-dev
   # validators and headless test services
-  desktop-file-utils appstream libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
+  desktop-file-utils appstream flatpak-builder libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
   fonts-cantarell
   postgresql redis-server librsvg2-common adwaita-icon-theme fonts-dejavu-core libgl1-mesa-dri
   # running the demo, benchmarks and their peers
