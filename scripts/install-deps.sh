@@ -11,8 +11,8 @@ PACKAGES=(
   libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libsodium-dev libpq-dev libhiredis-dev
   libgtk-4-dev libgtk-4-bin libadwaita-1-dev libsecret-1-dev
   # validators and headless test services
-  desktop-file-utils appstream libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
-  fonts-cantarell locales
+  desktop-file-utils appstream flatpak-builder libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring
+  libsecret-tools fonts-cantarell locales
   postgresql redis-server librsvg2-common adwaita-icon-theme fonts-dejavu-core libgl1-mesa-dri
   # running the demo, benchmarks and their peers
   python3 sqlite3 curl ca-certificates wrk nginx-light python3-fastapi python3-uvicorn

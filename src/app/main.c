@@ -10,9 +10,16 @@ int
 main (int argc, char *argv[])
 {
   g_autoptr(CsApplication) app = NULL;
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* CROWDSPARK_LOCALEDIR: read the translations from another folder, e.g. the
+   * build tree's po/ (<lang>/LC_MESSAGES/crowdspark.mo), which `meson devenv`
+   * sets; otherwise the installed ones */
+  localedir = g_getenv ("CROWDSPARK_LOCALEDIR");
+  if (localedir == NULL || *localedir == '\0')
+    localedir = LOCALEDIR;
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
