@@ -27,14 +27,14 @@ cs_format_time_left (CsCampaignStatus status, gint64 end_date, gint64 now)
   if (left >= 86400)
     {
       gint64 days = (left + 86399) / 86400;
-      return g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " day left", "%" G_GINT64_FORMAT " days left",
-                                        (unsigned long) days), days);
+      return g_strdup_printf (ngettext ("%lld day left", "%lld days left", (unsigned long) days),
+                              (long long) days);
     }
   if (left >= 3600)
     {
       gint64 hours = (left + 3599) / 3600;
-      return g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " hour left", "%" G_GINT64_FORMAT " hours left",
-                                        (unsigned long) hours), hours);
+      return g_strdup_printf (ngettext ("%lld hour left", "%lld hours left", (unsigned long) hours),
+                              (long long) hours);
     }
   return g_strdup (_("Less than an hour left"));
 }
@@ -43,14 +43,14 @@ char *
 cs_format_percent_funded (gint64 percent)
 {
   /* TRANSLATORS: e.g. "45% funded" */
-  return g_strdup_printf (_("%" G_GINT64_FORMAT "%% funded"), MAX (percent, 0));
+  return g_strdup_printf (_("%lld%% funded"), (long long) MAX (percent, 0));
 }
 
 char *
 cs_format_backers (gint64 backer_count)
 {
-  return g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " backer", "%" G_GINT64_FORMAT " backers",
-                                    (unsigned long) MAX (backer_count, 0)), MAX (backer_count, 0));
+  return g_strdup_printf (ngettext ("%lld backer", "%lld backers", (unsigned long) MAX (backer_count, 0)),
+                          (long long) MAX (backer_count, 0));
 }
 
 double

@@ -408,9 +408,8 @@ tier_subtitle (CsPledgeDialog *self, const CsRewardTier *tier, gint64 remaining)
   if (remaining == 0)
     left = g_strdup (_("Sold out"));
   else if (remaining > 0)
-    left = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " left",
-                                         "%" G_GINT64_FORMAT " left", (gulong) remaining),
-                            remaining);
+    left = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%lld left", "%lld left", (gulong) remaining),
+                            (long long) remaining);
 
   if (left == NULL)
     return g_strdup_printf (_("At least %s"), minimum);

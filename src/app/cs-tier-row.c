@@ -55,8 +55,8 @@ fill (CsTierRow *self, const CsRewardTier *tier, const char *campaign_id, const 
   else if (sold_out)
     quantity = g_strdup (_("Sold out"));
   else
-    quantity = g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " left", "%" G_GINT64_FORMAT " left",
-                                          (unsigned long) remaining), remaining);
+    quantity = g_strdup_printf (ngettext ("%lld left", "%lld left", (unsigned long) remaining),
+                                (long long) remaining);
 
   gtk_label_set_label (self->title_label, tier->title);
   gtk_label_set_label (self->minimum_label, minimum_text);

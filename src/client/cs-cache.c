@@ -392,8 +392,8 @@ refuse_newer (const char *path, gint64 version, GError **error)
     return TRUE;
   g_set_error (error, CS_ERROR, CS_ERROR_UNSUPPORTED,
                _("The offline cache “%s” was written by a newer version of CrowdSpark "
-                 "(schema %" G_GINT64_FORMAT ", this version knows up to %d)"),
-               path, version, CS_CACHE_SCHEMA_VERSION);
+                 "(schema %lld, this version knows up to %d)"),
+               path, (long long) version, CS_CACHE_SCHEMA_VERSION);
   return FALSE;
 }
 
