@@ -21,13 +21,32 @@
 #define RESOURCE_DIR "/io/github/crowdspark/Client/cache/"
 /* Words of a local search beyond this are ignored. */
 #define SEARCH_MAX_WORDS 16
-/* A search with at most this many matches is driven from the FTS index
- * (look each match up, sort them); a broader one walks the sort index and
- * tests each row against the set of matches, stopping at the limit.
- * Measured with bench-cache at 100,000 campaigns: driving 60,000 matches
- * costs ~40 ms, walking the index ~10 ms; a word with no match walks the
- * whole index (~12 ms) where driving costs nothing. */
+/* A search reads the rowids of its matches from the FTS index (in rowid
+ * order) into an array.  With at most this many matches the query is driven
+ * from the FTS index (look each match up, sort them); a broader one walks
+ * the sort index and tests each row against the array (binary search in
+ * cs_matched()), stopping at the limit.  Measured with bench-cache at
+ * 100,000 campaigns: driving 60,000 matches costs ~40 ms; walking the index
+ * against an "IN (SELECT rowid ... MATCH)" set ~13 ms, nearly all of it
+ * building SQLite's temporary b-tree of the rowids; against the array 5-9 ms,
+ * all of it reading the rowids (~80 ns each, whatever the FTS5 detail). */
 #define SPARSE_MATCHES 1000
+/* Reading the matches of a word found in most campaigns costs more than the
+ * page it is for: after this many matches, their density is estimated (their
+ * share of the rowids read so far) and, for a limited page, if walking the
+ * sort index and testing each row's own text with FTS5's tokenizer
+ * (cs_probe(), ~5 µs a row) should cost less than reading the other matches
+ * (at the pace of the sample: ~80 ns a match for one word, several times
+ * that for two words, one of them common), that plan is taken.  It gives up
+ * (and the matches are read after all) past PROBE_BUDGET_FACTOR times the
+ * rows it expected to test. */
+#define PROBE_SAMPLE 2000
+#define PROBE_ROW_NS 5000
+#define PROBE_BUDGET_FACTOR 4
+#define PROBE_BUDGET_SLACK 256
+/* The pointer types bound to cs_matched() and cs_probe(). */
+#define MATCHES_POINTER "cs-cache-matches"
+#define PROBE_POINTER "cs-cache-probe"
 
 typedef enum {
   ST_UPSERT_CAMPAIGN,
@@ -56,9 +75,25 @@ typedef enum {
   ST_OUTBOX_FAILED,
   ST_FORGET_PLEDGES,
   ST_FORGET_OUTBOX,
-  ST_MATCH_COUNT,
+  ST_MATCHES,
+  ST_ROWID_RANGE,
   N_STATEMENTS
 } StatementId;
+
+/* A search tested against a row's own text: the tokens of its words as
+ * FTS5's tokenizer makes them (each word one token, a prefix), found in any
+ * of the indexed texts. */
+typedef struct {
+  fts5_tokenizer  api;
+  Fts5Tokenizer  *tokenizer;
+  const char     *tokens[SEARCH_MAX_WORDS];
+  int             lengths[SEARCH_MAX_WORDS];
+  guint           n_tokens;
+  guint32         found;       /* bit i: tokens[i] seen in this row */
+  guint           rows;        /* rows tested */
+  guint           budget;      /* more rows than this: give up */
+  gboolean        over_budget;
+} Probe;
 
 /* A statement in use: reset and unbound when released. */
 typedef sqlite3_stmt CsStmt;
@@ -81,6 +116,9 @@ struct _CsCache
   sqlite3      *db;
   sqlite3_stmt *statements[N_STATEMENTS];
   GHashTable   *query_statements;  /* shape (int) → sqlite3_stmt* */
+  GArray       *matches;           /* gint64 rowids of a search, ascending */
+  fts5_tokenizer tokenizer_api;    /* FTS5's unicode61, as campaigns_fts uses it */
+  Fts5Tokenizer *tokenizer;        /* NULL until the first search needs it */
 };
 
 static void cs_cache_initable_iface_init (GInitableIface *iface);
@@ -245,8 +283,8 @@ static const char *statement_sql[N_STATEMENTS] = {
     "WHERE id = ?1",
   [ST_FORGET_PLEDGES] = "DELETE FROM pledges",
   [ST_FORGET_OUTBOX] = "DELETE FROM outbox",
-  [ST_MATCH_COUNT] =
-    "SELECT count(*) FROM (SELECT 1 FROM campaigns_fts WHERE campaigns_fts MATCH ?1 LIMIT ?2)",
+  [ST_MATCHES] = "SELECT rowid FROM campaigns_fts WHERE campaigns_fts MATCH ?1",
+  [ST_ROWID_RANGE] = "SELECT (SELECT min(rowid) FROM campaigns), (SELECT max(rowid) FROM campaigns)",
 };
 
 /* ---- helpers: SQLite ---- */
@@ -301,6 +339,87 @@ prepare (sqlite3 *db, const char *sql, GError **error)
       return NULL;
     }
   return st;
+}
+
+/* cs_matched (matches, rowid): whether @rowid is in the match array bound
+ * as a pointer (NULL, e.g. from any other caller: false). */
+static void
+matched_func (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  GArray *matches = sqlite3_value_pointer (argv[0], MATCHES_POINTER);
+  gint64 rowid = sqlite3_value_int64 (argv[1]);
+  guint lo = 0, hi = matches != NULL ? matches->len : 0;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      gint64 v = g_array_index (matches, gint64, mid);
+
+      if (v == rowid)
+        {
+          sqlite3_result_int (context, 1);
+          return;
+        }
+      if (v < rowid)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  sqlite3_result_int (context, 0);
+}
+
+static int
+probe_token_cb (void *data, int flags, const char *token, int n_token, int start, int end)
+{
+  Probe *probe = data;
+  guint32 all = (1u << probe->n_tokens) - 1;
+
+  for (guint i = 0; i < probe->n_tokens; i++)
+    if (!(probe->found & (1u << i)) && n_token >= probe->lengths[i] &&
+        memcmp (token, probe->tokens[i], probe->lengths[i]) == 0)
+      probe->found |= 1u << i;
+  /* Every word seen: stop tokenizing. */
+  return probe->found == all ? SQLITE_DONE : SQLITE_OK;
+}
+
+/* cs_probe (probe, text...): whether each token of the probe bound as a
+ * pointer is the prefix of a token of one of the texts; an error once the
+ * probe has tested more rows than its budget. */
+static void
+probe_func (sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+  Probe *probe = sqlite3_value_pointer (argv[0], PROBE_POINTER);
+  guint32 all;
+
+  if (probe == NULL || probe->n_tokens == 0)
+    {
+      sqlite3_result_int (context, 0);
+      return;
+    }
+  if (++probe->rows > probe->budget)
+    {
+      probe->over_budget = TRUE;
+      sqlite3_result_error (context, "search probe over budget", -1);
+      return;
+    }
+  all = (1u << probe->n_tokens) - 1;
+  probe->found = 0;
+  for (int i = 1; i < argc && probe->found != all; i++)
+    {
+      const char *text = (const char *) sqlite3_value_text (argv[i]);
+      int rc;
+
+      if (text == NULL)
+        continue;
+      rc = probe->api.xTokenize (probe->tokenizer, probe, FTS5_TOKENIZE_DOCUMENT, text,
+                                 sqlite3_value_bytes (argv[i]), probe_token_cb);
+      if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        {
+          sqlite3_result_error_code (context, rc);
+          return;
+        }
+    }
+  sqlite3_result_int (context, probe->found == all);
 }
 
 /* The cached statement @id (call with the lock held). */
@@ -748,27 +867,121 @@ fts_match (const char *text)
 
 /* The shape of a query: which statement text it needs. */
 static guint
-query_shape (const CsCacheQuery *q, gboolean has_match, gboolean dense)
+query_shape (const CsCacheQuery *q, gboolean has_match, gboolean dense, gboolean probe)
 {
   guint sort = CLAMP ((guint) q->sort, CS_API_SORT_TRENDING, CS_API_SORT_MOST_FUNDED);
 
-  return (sort << 4) | (dense << 3) | ((q->category != NULL) << 2) | (has_match << 1) |
-         (q->public_only != 0);
+  return (sort << 5) | (probe << 4) | (dense << 3) | ((q->category != NULL) << 2) |
+         (has_match << 1) | (q->public_only != 0);
 }
 
-/* Whether @match has more than SPARSE_MATCHES matches. */
+/* Appends up to @max more rowids of the running match statement @st to
+ * self->matches (ascending: the FTS index is in rowid order); *done once
+ * there are no more. */
 static gboolean
-match_is_dense (CsCache *self, const char *match, gboolean *dense, GError **error)
+read_matches (CsCache *self, sqlite3_stmt *st, guint max, gboolean *done, GError **error)
 {
-  g_autoptr(CsStmt) st = stmt (self, ST_MATCH_COUNT, error);
+  int rc = SQLITE_DONE;
 
-  if (st == NULL)
+  for (guint n = 0; n < max && (rc = sqlite3_step (st)) == SQLITE_ROW; n++)
+    {
+      gint64 rowid = sqlite3_column_int64 (st, 0);
+
+      g_array_append_val (self->matches, rowid);
+    }
+  if (rc == SQLITE_ROW)
+    {
+      *done = FALSE;
+      return TRUE;
+    }
+  if (rc != SQLITE_DONE)
+    return sq_fail (self->db, "search", error);
+  *done = TRUE;
+  return TRUE;
+}
+
+static int
+probe_collect_cb (void *data, int flags, const char *token, int n_token, int start, int end)
+{
+  GPtrArray *tokens = data;
+
+  g_ptr_array_add (tokens, g_strndup (token, n_token));
+  return SQLITE_OK;
+}
+
+/* Fills @probe with the tokens of @match's words (FTS5's tokenizer, as the
+ * MATCH would make them); FALSE if a word is not exactly one token (a
+ * phrase), which only the FTS index answers. */
+static gboolean
+probe_init (CsCache *self, const char *match, Probe *probe, GPtrArray *tokens)
+{
+  g_auto(GStrv) parts = g_strsplit (match, "\"", -1);
+
+  if (self->tokenizer == NULL)
+    {
+      static const char *args[] = { "remove_diacritics", "2" };
+      fts5_api *api = NULL;
+      sqlite3_stmt *st = NULL;
+      void *user_data = NULL;
+
+      if (sqlite3_prepare_v2 (self->db, "SELECT fts5 (?1)", -1, &st, NULL) != SQLITE_OK)
+        return FALSE;
+      sqlite3_bind_pointer (st, 1, &api, "fts5_api_ptr", NULL);
+      sqlite3_step (st);
+      sqlite3_finalize (st);
+      if (api == NULL ||
+          api->xFindTokenizer (api, "unicode61", &user_data, &self->tokenizer_api) != SQLITE_OK ||
+          self->tokenizer_api.xCreate (user_data, args, G_N_ELEMENTS (args), &self->tokenizer) != SQLITE_OK)
+        {
+          self->tokenizer = NULL;
+          return FALSE;
+        }
+    }
+  memset (probe, 0, sizeof *probe);
+  probe->api = self->tokenizer_api;
+  probe->tokenizer = self->tokenizer;
+  /* "w1"* "w2"*: the words are the odd parts. */
+  for (guint i = 1; parts[i] != NULL; i += 2)
+    {
+      guint before = tokens->len;
+
+      if (self->tokenizer_api.xTokenize (self->tokenizer, tokens,
+                                         FTS5_TOKENIZE_QUERY | FTS5_TOKENIZE_PREFIX,
+                                         parts[i], strlen (parts[i]), probe_collect_cb) != SQLITE_OK ||
+          tokens->len != before + 1 || probe->n_tokens == SEARCH_MAX_WORDS)
+        return FALSE;
+      probe->tokens[probe->n_tokens] = g_ptr_array_index (tokens, before);
+      probe->lengths[probe->n_tokens] = strlen (probe->tokens[probe->n_tokens]);
+      probe->n_tokens++;
+      if (parts[i + 1] == NULL)
+        break;
+    }
+  return probe->n_tokens > 0;
+}
+
+/* Whether testing rows should cost less than reading the rest of the
+ * matches, given the first self->matches->len of them read at
+ * @read_match_ns each; sets the probe's budget. */
+static gboolean
+probe_pays (CsCache *self, const CsCacheQuery *q, double read_match_ns, Probe *probe, GError **error)
+{
+  g_autoptr(CsStmt) st = stmt (self, ST_ROWID_RANGE, error);
+  gint64 first, last, seen;
+  double density, expected_matches, expected_rows;
+
+  if (st == NULL || sqlite3_step (st) != SQLITE_ROW)
     return FALSE;
-  bind_text (st, 1, match);
-  sqlite3_bind_int (st, 2, SPARSE_MATCHES + 1);
-  if (sqlite3_step (st) != SQLITE_ROW)
-    return sq_fail (self->db, "count matches", error);
-  *dense = sqlite3_column_int (st, 0) > SPARSE_MATCHES;
+  first = sqlite3_column_int64 (st, 0);
+  last = sqlite3_column_int64 (st, 1);
+  seen = g_array_index (self->matches, gint64, self->matches->len - 1);
+  if (seen < first || last < seen)
+    return FALSE;
+  density = (double) self->matches->len / (double) (seen - first + 1);
+  expected_matches = density * (double) (last - first + 1);
+  expected_rows = q->limit / density;
+  if (expected_rows * PROBE_ROW_NS >= (expected_matches - self->matches->len) * read_match_ns)
+    return FALSE;
+  probe->budget = (guint) MIN (expected_rows * PROBE_BUDGET_FACTOR + PROBE_BUDGET_SLACK, G_MAXUINT / 2);
   return TRUE;
 }
 
@@ -777,28 +990,37 @@ match_is_dense (CsCache *self, const char *match, gboolean *dense, GError **erro
  * funded; newest by listed_at (published, else created); ending soon: live
  * campaigns not yet ended, soonest first; most funded by percent funded.
  * Ties go to the most recently cached row, as the server's go to its rowid.
- * ?1 match, ?2 category, ?3 now, ?4 limit (-1: none). */
+ * ?1 match, ?2 category, ?3 now, ?4 limit (-1: none), ?5 the match array
+ * (a pointer, MATCHES_POINTER), ?6 the probe (PROBE_POINTER). */
 static char *
 query_sql (guint shape)
 {
-  CsApiSort sort = shape >> 4;
+  CsApiSort sort = shape >> 5;
   GString *sql = g_string_new ("SELECT " CAMPAIGN_COLS " FROM campaigns c WHERE 1");
 
-  /* Dense: "+" keeps SQLite from driving the query from the matches. */
-  if (shape & 2)
-    g_string_append_printf (sql, " AND %sc.rowid IN (SELECT rowid FROM campaigns_fts WHERE campaigns_fts MATCH ?1)",
-                            (shape & 8) ? "+" : "");
+  /* Sparse: SQLite drives the query from the FTS index; dense: each row of
+   * the sort index is tested against the match array (?5); probe: against
+   * the words (?6), last (after the cheaper tests). */
+  if ((shape & 2) && !(shape & 8) && !(shape & 16))
+    g_string_append (sql, " AND c.rowid IN (SELECT rowid FROM campaigns_fts WHERE campaigns_fts MATCH ?1)");
+  else if (shape & 8)
+    g_string_append (sql, " AND cs_matched (?5, c.rowid)");
   if (shape & 4)
     g_string_append (sql, " AND c.category = ?2");
   if (shape & 1)
     g_string_append (sql, " AND c.public = 1");
+  if (sort == CS_API_SORT_ENDING_SOON)
+    g_string_append (sql, " AND c.status = 'live' AND c.end_date > ?3");
+  if (shape & 16)
+    g_string_append (sql, " AND cs_probe (?6, c.title, c.creator_display_name, c.creator_username, "
+                          "c.category, c.description)");
   switch (sort)
     {
     case CS_API_SORT_NEWEST:
       g_string_append (sql, " ORDER BY c.listed_at DESC, c.rowid DESC");
       break;
     case CS_API_SORT_ENDING_SOON:
-      g_string_append (sql, " AND c.status = 'live' AND c.end_date > ?3 ORDER BY c.end_date, c.rowid");
+      g_string_append (sql, " ORDER BY c.end_date, c.rowid");
       break;
     case CS_API_SORT_MOST_FUNDED:
       g_string_append (sql, " ORDER BY c.funded_bp DESC, c.rowid DESC");
@@ -812,26 +1034,20 @@ query_sql (guint shape)
   return g_string_free (sql, FALSE);
 }
 
-static GPtrArray *
-do_query_campaigns (CsCache *self, const CsCacheQuery *q, GError **error)
+/* Runs the query of @shape; FALSE with no error: the probe gave up. */
+static gboolean
+run_query (CsCache *self, const CsCacheQuery *q, guint shape, const char *match, Probe *probe,
+           GPtrArray *out, GError **error)
 {
-  g_autofree char *match = q->text != NULL ? fts_match (q->text) : NULL;
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
-  gboolean dense = FALSE;
-  guint shape;
-  sqlite3_stmt *st;
+  sqlite3_stmt *st = g_hash_table_lookup (self->query_statements, GUINT_TO_POINTER (shape));
   int rc;
 
-  if (match != NULL && !match_is_dense (self, match, &dense, error))
-    return NULL;
-  shape = query_shape (q, match != NULL, dense);
-  st = g_hash_table_lookup (self->query_statements, GUINT_TO_POINTER (shape));
   if (st == NULL)
     {
       g_autofree char *sql = query_sql (shape);
 
       if ((st = prepare (self->db, sql, error)) == NULL)
-        return NULL;
+        return FALSE;
       g_hash_table_insert (self->query_statements, GUINT_TO_POINTER (shape), st);
     }
   {
@@ -841,14 +1057,73 @@ do_query_campaigns (CsCache *self, const CsCacheQuery *q, GError **error)
     bind_text (lease, 2, q->category);
     sqlite3_bind_int64 (lease, 3, cs_now_seconds ());
     sqlite3_bind_int64 (lease, 4, q->limit > 0 ? (gint64) q->limit : -1);
+    if (shape & 8)
+      sqlite3_bind_pointer (lease, 5, self->matches, MATCHES_POINTER, NULL);
+    if (shape & 16)
+      sqlite3_bind_pointer (lease, 6, probe, PROBE_POINTER, NULL);
     while ((rc = sqlite3_step (lease)) == SQLITE_ROW)
       g_ptr_array_add (out, read_campaign (lease));
     if (rc != SQLITE_DONE)
       {
-        sq_fail (self->db, "query campaigns", error);
-        return NULL;
+        if (probe != NULL && probe->over_budget)
+          return FALSE;
+        return sq_fail (self->db, "query campaigns", error);
       }
   }
+  return TRUE;
+}
+
+static GPtrArray *
+do_query_campaigns (CsCache *self, const CsCacheQuery *q, GError **error)
+{
+  g_autofree char *match = q->text != NULL ? fts_match (q->text) : NULL;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
+  gboolean dense = FALSE;
+
+  if (match != NULL)
+    {
+      g_autoptr(CsStmt) st = stmt (self, ST_MATCHES, error);
+      gboolean done = FALSE;
+      gint64 start;
+      double read_match_ns;
+
+      if (st == NULL)
+        return NULL;
+      g_array_set_size (self->matches, 0);
+      bind_text (st, 1, match);
+      /* The first match (after any merging of a prefix's terms), then the
+       * sample, timed. */
+      if (!read_matches (self, st, 1, &done, error))
+        return NULL;
+      start = g_get_monotonic_time ();
+      if (!done && !read_matches (self, st, PROBE_SAMPLE - 1, &done, error))
+        return NULL;
+      read_match_ns = (g_get_monotonic_time () - start) * 1000.0 / MAX (1, self->matches->len - 1);
+      /* A word found nearly everywhere: test the rows of the page instead. */
+      if (!done && q->limit > 0)
+        {
+          g_autoptr(GPtrArray) tokens = g_ptr_array_new_with_free_func (g_free);
+          Probe probe;
+
+          if (probe_init (self, match, &probe, tokens) && probe_pays (self, q, read_match_ns, &probe, error))
+            {
+              if (run_query (self, q, query_shape (q, TRUE, FALSE, TRUE), match, &probe, out, error))
+                return g_steal_pointer (&out);
+              if (!probe.over_budget)
+                return NULL;
+              g_ptr_array_set_size (out, 0);
+            }
+          else if (error != NULL && *error != NULL)
+            return NULL;
+        }
+      if (!done && !read_matches (self, st, G_MAXUINT, &done, error))
+        return NULL;
+      if (self->matches->len == 0)
+        return g_steal_pointer (&out);
+      dense = self->matches->len > SPARSE_MATCHES;
+    }
+  if (!run_query (self, q, query_shape (q, match != NULL, dense, FALSE), match, NULL, out, error))
+    return NULL;
   return g_steal_pointer (&out);
 }
 
@@ -1661,6 +1936,12 @@ cs_cache_initable_init (GInitable *initable, GCancellable *cancellable, GError *
       !sq_exec (self->db, "PRAGMA mmap_size = 268435456", error) ||
       !sq_exec (self->db, "PRAGMA foreign_keys = ON", error))
     return FALSE;
+  if (sqlite3_create_function_v2 (self->db, "cs_matched", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                  matched_func, NULL, NULL, NULL) != SQLITE_OK)
+    return sq_fail (self->db, "cs_matched", error);
+  if (sqlite3_create_function_v2 (self->db, "cs_probe", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                  probe_func, NULL, NULL, NULL) != SQLITE_OK)
+    return sq_fail (self->db, "cs_probe", error);
   return migrate (self, error);
 }
 
@@ -1678,6 +1959,9 @@ cs_cache_finalize (GObject *object)
   /* Every job holds a reference: the queue is empty by now. */
   g_thread_pool_free (self->pool, FALSE, TRUE);
   g_hash_table_unref (self->query_statements);
+  g_array_unref (self->matches);
+  if (self->tokenizer != NULL)
+    self->tokenizer_api.xDelete (self->tokenizer);
   for (guint i = 0; i < N_STATEMENTS; i++)
     sqlite3_finalize (self->statements[i]);
   if (self->db != NULL)
@@ -1751,6 +2035,7 @@ cs_cache_init (CsCache *self)
   g_mutex_init (&self->lock);
   self->main_context = g_main_context_ref_thread_default ();
   self->query_statements = g_hash_table_new_full (NULL, NULL, NULL, statement_free);
+  self->matches = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->pool = g_thread_pool_new (worker_cb, self, 1, TRUE, NULL);
 }
 

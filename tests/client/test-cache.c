@@ -878,6 +878,86 @@ test_search (Fixture *f, gconstpointer data)
   }
 }
 
+/* The first @n ids of @all (space-separated). */
+static char *
+first_ids (const char *all, guint n)
+{
+  g_auto(GStrv) ids = g_strsplit (all, " ", n + 1);
+
+  /* The last part holds the rest, if any. */
+  if (g_strv_length (ids) > n)
+    g_clear_pointer (&ids[n], g_free);
+  return g_strjoinv (" ", ids);
+}
+
+/* Words found in most of 3,000 campaigns: a limited page may be answered
+ * by testing the rows of the sort index against the words (cs-cache.c,
+ * PROBE_SAMPLE), and gives up on that when a filter makes matches rare
+ * (a category where the word is scarce).  Whatever the plan, a page is the
+ * head of the full answer (no limit: always the FTS index). */
+static void
+test_search_common_words (Fixture *f, gconstpointer data)
+{
+  gint64 now = cs_now_seconds ();
+  g_autoptr(GPtrArray) set = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
+  static const CsCampaignStatus statuses[] = {
+    CS_CAMPAIGN_LIVE, CS_CAMPAIGN_SUCCESSFUL, CS_CAMPAIGN_LIVE, CS_CAMPAIGN_FAILED, CS_CAMPAIGN_CANCELLED,
+  };
+  static const char *texts[] = {
+    "lant", "LANTÉRN walk", "zoe", "walks maker", "lantern \" OR \"pot", "lantern^ z", "xylo",
+  };
+  static const char *categories[] = { NULL, "crafts", "design" };
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("s_common%04u", i);
+      CsCampaign *c;
+
+      /* Design: 600 busy campaigns without the word, 3 quiet ones with it. */
+      if (i < 600)
+        c = make_campaign (id, "Clay pot", "design", CS_CAMPAIGN_LIVE, 1000, 900, 1000 + i,
+                           now - 3600 - i, now + 86400 + i);
+      else if (i < 603)
+        c = make_campaign (id, "Lantern walks", "design", CS_CAMPAIGN_LIVE, 1000, i, 1,
+                           now - 86400 - i, now + 2 * 86400 - i);
+      else
+        c = make_campaign (id, i % 7 == 0 ? "Xylophone lantern walks" : "Lantern walks",
+                           i % 2 ? "crafts" : "food", statuses[i % G_N_ELEMENTS (statuses)],
+                           1000, (i * 37) % 1500, i % 90, now - 86400 - (i * 13) % 5000,
+                           now + 86400 + (i * 17) % 9000);
+      g_ptr_array_add (set, c);
+    }
+  put_campaigns (f->cache, set);
+
+  for (CsApiSort sort = CS_API_SORT_TRENDING; sort <= CS_API_SORT_MOST_FUNDED; sort++)
+    for (guint t = 0; t < G_N_ELEMENTS (texts); t++)
+      for (guint k = 0; k < G_N_ELEMENTS (categories); k++)
+        for (guint p = 0; p < 2; p++)
+          {
+            g_autofree char *all = query_ids (f->cache, sort, categories[k], texts[t], p);
+            g_autofree char *head = first_ids (all, 40);
+            g_autoptr(GPtrArray) page = query (f->cache, sort, categories[k], texts[t], 40, p);
+            g_autofree char *ids = ids_of (page);
+
+            g_test_message ("sort %d, «%s», %s, public only %u", sort, texts[t],
+                            categories[k] != NULL ? categories[k] : "all", p);
+            g_assert_cmpstr (ids, ==, head);
+          }
+
+  /* Counts that tell a wrong plan apart. */
+  {
+    g_autoptr(GPtrArray) design = query (f->cache, CS_API_SORT_TRENDING, "design", "lantern", 10, FALSE);
+    g_autoptr(GPtrArray) pots = query (f->cache, CS_API_SORT_TRENDING, NULL, "pot", 0, FALSE);
+    g_autoptr(GPtrArray) walks = query (f->cache, CS_API_SORT_NEWEST, NULL, "walk", 0, FALSE);
+    g_autoptr(GPtrArray) page = query (f->cache, CS_API_SORT_NEWEST, NULL, "zoe walk", 25, TRUE);
+
+    g_assert_cmpuint (design->len, ==, 3);
+    g_assert_cmpuint (pots->len, ==, 600);
+    g_assert_cmpuint (walks->len, ==, 2400);
+    g_assert_cmpuint (page->len, ==, 25);
+  }
+}
+
 /* ---- tests: pledges, images, kv, outbox ---- */
 
 static void
@@ -1487,6 +1567,7 @@ main (int argc, char *argv[])
   ADD ("sorts", test_sorts);
   ADD ("categories", test_categories);
   ADD ("search", test_search);
+  ADD ("search-common-words", test_search_common_words);
   ADD ("pledges", test_pledges);
   ADD ("images-and-values", test_images_and_values);
   ADD ("outbox", test_outbox);
