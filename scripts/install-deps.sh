@@ -13,6 +13,8 @@ PACKAGES=(
   # validators and headless test services
   desktop-file-utils appstream flatpak-builder libglib2.0-bin xvfb xauth dbus dbus-x11 gnome-keyring
   libsecret-tools fonts-cantarell locales
+  # the accessibility test (tests/app/test-a11y.py): the AT-SPI bus and registry, and pyatspi
+  at-spi2-core python3-gi gir1.2-atspi-2.0 python3-pyatspi
   postgresql redis-server librsvg2-common adwaita-icon-theme fonts-dejavu-core libgl1-mesa-dri
   # running the demo, benchmarks and their peers
   python3 sqlite3 curl ca-certificates wrk nginx-light python3-fastapi python3-uvicorn

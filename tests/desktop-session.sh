@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# tests/desktop-session.sh [--display] [--no-keyring] CMD [ARGS...]
+# tests/desktop-session.sh [--display] [--no-keyring] [--a11y] CMD [ARGS...]
 #
 # Runs CMD the way a desktop session would, with nothing of the machine's own:
 # a private D-Bus session bus (dbus-run-session), an unlocked gnome-keyring
 # providing the Secret Service (unless --no-keyring), and with --display a
 # private Xvfb screen (1280x800).  HOME and the XDG folders point into a
-# throwaway folder.  Everything is stopped afterwards; CMD's exit status is
+# throwaway folder.  With --a11y the session also has the accessibility bus
+# (at-spi-bus-launcher, which starts at-spi2-registryd on it), so GTK apps
+# export their accessibility tree and AT-SPI clients can read it.  Everything is stopped afterwards; CMD's exit status is
 # ours.  Used by the client and app tests (meson test) and the benchmarks.
 set -euo pipefail
 
 display=0
 keyring=1
+a11y=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --display) display=1; shift ;;
     --no-keyring) keyring=0; shift ;;
+    --a11y) a11y=1; shift ;;
     --inner) shift; break ;;
     *) break ;;
   esac
@@ -24,6 +28,7 @@ if [[ -z ${CS_DESKTOP_SESSION_INNER:-} ]]; then
   args=()
   [[ $display -eq 1 ]] && args+=(--display)
   [[ $keyring -eq 0 ]] && args+=(--no-keyring)
+  [[ $a11y -eq 1 ]] && args+=(--a11y)
   bus=()
   # --no-keyring: a bus without service activation, else D-Bus starts gnome-keyring on demand
   [[ $keyring -eq 0 ]] && bus=(--config-file="$(dirname "$0")/dbus-session-no-services.conf")
@@ -83,6 +88,19 @@ if [[ $display -eq 1 ]]; then
   export DISPLAY=:$num
   unset WAYLAND_DISPLAY
   export GDK_BACKEND=x11
+fi
+
+if [[ $a11y -eq 1 ]]; then
+  # Uninstrumented, like the keyring.  The launcher owns org.a11y.Bus on the
+  # session bus and runs the accessibility bus; the registry is activated there.
+  env -u LD_PRELOAD /usr/libexec/at-spi-bus-launcher --launch-immediately \
+    >"$tmp/at-spi.log" 2>&1 &
+  pids+=($!)
+  if ! gdbus wait --session --timeout 15 org.a11y.Bus; then
+    echo "desktop-session: at-spi-bus-launcher did not start:" >&2
+    cat "$tmp/at-spi.log" >&2
+    exit 1
+  fi
 fi
 
 status=0

@@ -225,6 +225,8 @@ update_row_new (const CsUpdate *update)
   gtk_box_append (GTK_BOX (box), content);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  /* the row takes the focus: a screen reader names it by the update's title */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, update->title, -1);
   return row;
 }
 

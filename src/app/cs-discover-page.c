@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include "cs-campaign-card.h"
 #include "cs-discover-page.h"
+#include "cs-widget-util.h"
 
 struct _CsDiscoverPage
 {
@@ -367,8 +368,16 @@ card_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, CsDisc
 static void
 card_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, CsDiscoverPage *self)
 {
-  cs_campaign_card_set_item (CS_CAMPAIGN_CARD (gtk_list_item_get_child (list_item)),
-                             gtk_list_item_get_item (list_item));
+  GtkWidget *card = gtk_list_item_get_child (list_item);
+  GtkWidget *cell = gtk_widget_get_parent (card);
+
+  cs_campaign_card_set_item (CS_CAMPAIGN_CARD (card), gtk_list_item_get_item (list_item));
+  /* The grid's cell takes the focus, and GTK 4.8 names it after its type
+   * (GtkListItem has no accessible label before 4.12): the card's summary
+   * names it. */
+  if (cell != NULL)
+    gtk_accessible_update_relation (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
+                                    card, NULL, -1);
 }
 
 static void
@@ -515,6 +524,8 @@ cs_discover_page_init (CsDiscoverPage *self)
   self->category_slugs = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (self->category_slugs, NULL);
   gtk_drop_down_set_model (self->category_dropdown, G_LIST_MODEL (self->category_names));
+  /* GTK 4.8's drop-down button has no name of its own */
+  cs_widget_label_inner (GTK_WIDGET (self->category_dropdown), GTK_TYPE_TOGGLE_BUTTON, _("Category"));
 }
 
 /* ---- public API --------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include "cs-client-error.h"
 #include "cs-pledge-dialog.h"
 #include "cs-pledge-row.h"
+#include "cs-widget-util.h"
 
 struct _CsPledgeDialog
 {
@@ -1273,6 +1274,8 @@ static void
 cs_pledge_dialog_init (CsPledgeDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* libadwaita 1.2's show-text button has no name of its own */
+  cs_widget_label_inner (GTK_WIDGET (self->cvc_row), GTK_TYPE_BUTTON, _("Show Security Code"));
 
   self->cancellable = g_cancellable_new ();
   self->reward_checks = g_ptr_array_new ();

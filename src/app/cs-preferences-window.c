@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "cs-preferences-window.h"
+#include "cs-widget-util.h"
 
 struct _CsPreferencesWindow
 {
@@ -130,6 +131,8 @@ static void
 cs_preferences_window_init (CsPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* libadwaita 1.2 exports its (unused) search entry without a name */
+  cs_widget_label_inner (GTK_WIDGET (self), GTK_TYPE_SEARCH_ENTRY, _("Search Preferences"));
 }
 
 /* ---- public API --------------------------------------------------------- */

@@ -5,6 +5,7 @@
 
 #include "cs-client-error.h"
 #include "cs-sign-in-dialog.h"
+#include "cs-widget-util.h"
 
 /* The server's rule for a new password. */
 #define MIN_PASSWORD_LENGTH 10
@@ -398,6 +399,9 @@ static void
 cs_sign_in_dialog_init (CsSignInDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* libadwaita 1.2's show-password button has no name of its own */
+  cs_widget_label_inner (GTK_WIDGET (self->password_row), GTK_TYPE_BUTTON, _("Show Password"));
+  cs_widget_label_inner (GTK_WIDGET (self->new_password_row), GTK_TYPE_BUTTON, _("Show Password"));
 
   self->cancellable = g_cancellable_new ();
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->submit_button));

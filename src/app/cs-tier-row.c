@@ -59,6 +59,8 @@ fill (CsTierRow *self, const CsRewardTier *tier, const char *campaign_id, const 
                                 (long long) remaining);
 
   gtk_label_set_label (self->title_label, tier->title);
+  /* the row takes the focus: a screen reader names it by the reward */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, tier->title, -1);
   gtk_label_set_label (self->minimum_label, minimum_text);
   gtk_label_set_label (self->description_label, tier->description);
   gtk_widget_set_visible (GTK_WIDGET (self->description_label),

@@ -11,4 +11,11 @@ G_BEGIN_DECLS
  * not bound to a field), so the widget is finalized without children. */
 void cs_widget_dispose_template (GtkWidget *widget, GType widget_type);
 
+/* Gives an accessible name to the first visible descendant of @parent of
+ * type @type: for the unlabelled buttons inside GTK 4.8 and libadwaita 1.2
+ * composite widgets (GtkDropDown's toggle, AdwPasswordEntryRow's peek
+ * button), which screen readers otherwise announce by their type name.
+ * Returns whether one was found. */
+gboolean cs_widget_label_inner (GtkWidget *parent, GType type, const char *label);
+
 G_END_DECLS
