@@ -70,8 +70,8 @@ static void
 show_progress (CsCampaignPage *self)
 {
   const CsCampaign *c = self->campaign;
-  g_autofree char *raised = cs_money_format (c->current_amount, c->currency);
-  g_autofree char *goal = cs_money_format (c->goal_amount, c->currency);
+  g_autofree char *raised = cs_format_money (c->current_amount, c->currency);
+  g_autofree char *goal = cs_format_money (c->goal_amount, c->currency);
   g_autofree char *percent = cs_format_percent_funded (cs_campaign_percent_funded (c));
   g_autofree char *goal_text = NULL;
   g_autofree char *backers = cs_format_backers (c->backer_count);

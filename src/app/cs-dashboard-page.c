@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-dashboard-page.h"
+#include "cs-format.h"
 #include "cs-widget-util.h"
 #include "cs-pledge-row.h"
 
@@ -67,7 +68,7 @@ update_totals (CsDashboardPage *self)
 
       if (money->amount <= 0)
         continue;
-      amount = cs_money_format (money->amount, money->currency);
+      amount = cs_format_money (money->amount, money->currency);
       if (text->len > 0)
         g_string_append_c (text, '\n');
       g_string_append_printf (text, _("You have pledged %s"), amount);

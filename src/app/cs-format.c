@@ -126,6 +126,20 @@ cs_format_money (gint64 amount, const char *currency)
   return cs_money_format_styled (amount, currency, &style);
 }
 
+char *
+cs_format_money_plain (gint64 amount, const char *currency)
+{
+  CsMoneyStyle style;
+  g_autofree char *plain = cs_money_format_plain (amount, currency);
+  GString *out;
+
+  if (!locale_money_style (&style) || g_strcmp0 (style.decimal_point, ".") == 0)
+    return g_steal_pointer (&plain);
+  out = g_string_new (plain);
+  g_string_replace (out, ".", style.decimal_point, 1);
+  return g_string_free (out, FALSE);
+}
+
 gboolean
 cs_format_parse_money (const char *text, const char *currency, gint64 *amount_out, GError **error)
 {

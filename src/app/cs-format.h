@@ -21,6 +21,9 @@ const char *cs_format_not_backable_reason (CsCampaignStatus status);
  * English, "1.234,50 $" in German, "1 234,50 $" in French; the C locale
  * gives core's form ("$1,234.50"). */
 char   *cs_format_money            (gint64 amount, const char *currency);
+/* An amount as a person types it in their locale, without symbol or
+ * grouping: "25.00" in English, "25,00" in German (to prefill an entry). */
+char   *cs_format_money_plain      (gint64 amount, const char *currency);
 /* Parses an amount a person typed in their locale's way ("1.234,50" in
  * German, "1 234,50" in French, "1,234.50" in English) in @currency's minor
  * units; the error says what is wrong. */

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "cs-client-error.h"
+#include "cs-format.h"
 #include "cs-pledge-dialog.h"
 #include "cs-pledge-row.h"
 #include "cs-widget-util.h"
@@ -242,7 +243,7 @@ expiry_in_past (guint month, guint year)
 static char *
 format_amount (CsPledgeDialog *self, gint64 amount)
 {
-  return cs_money_format (amount, currency (self));
+  return cs_format_money (amount, currency (self));
 }
 
 /* ---- the header bar ------------------------------------------------------ */
@@ -317,9 +318,9 @@ validate_amount (CsPledgeDialog *self, gboolean show)
 
   if (*stripped == '\0')
     message = NULL;
-  else if (!cs_money_parse (stripped, currency (self), &amount, NULL))
+  else if (!cs_format_parse_money (stripped, currency (self), &amount, NULL))
     {
-      g_autofree char *example = cs_money_format_plain (minimum_amount (self), currency (self));
+      g_autofree char *example = cs_format_money_plain (minimum_amount (self), currency (self));
       message = g_strdup_printf (_("Enter an amount in %s, like %s"), currency (self), example);
     }
   else if (amount < minimum_amount (self))
@@ -363,7 +364,7 @@ reward_toggled_cb (GtkCheckButton *check, CsPledgeDialog *self)
   if (self->tier_id != NULL &&
       (self->amount_auto || *gtk_editable_get_text (GTK_EDITABLE (self->amount_row)) == '\0'))
     {
-      g_autofree char *plain = cs_money_format_plain (minimum_amount (self), currency (self));
+      g_autofree char *plain = cs_format_money_plain (minimum_amount (self), currency (self));
 
       gtk_editable_set_text (GTK_EDITABLE (self->amount_row), plain);
       self->amount_auto = TRUE;
@@ -468,7 +469,7 @@ populate (CsPledgeDialog *self)
 
   if (self->change_mode)
     {
-      g_autofree char *plain = cs_money_format_plain (self->original_amount, currency (self));
+      g_autofree char *plain = cs_format_money_plain (self->original_amount, currency (self));
 
       gtk_editable_set_text (GTK_EDITABLE (self->amount_row), plain);
       self->amount_auto = FALSE;

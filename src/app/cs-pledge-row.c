@@ -69,7 +69,7 @@ update (CsPledgeRow *self)
   const CsPledge *pledge = cs_pledge_item_get_pledge (self->item);
   const char *style_class = NULL;
   const char *status = status_label (pledge->status, &style_class);
-  g_autofree char *amount = cs_money_format (pledge->amount, pledge->currency);
+  g_autofree char *amount = cs_format_money (pledge->amount, pledge->currency);
   gboolean failed = pledge->status == CS_PLEDGE_FAILED || pledge->status == CS_PLEDGE_CAPTURE_FAILED;
   gboolean changeable = pledge->status == CS_PLEDGE_PENDING || pledge->status == CS_PLEDGE_AUTHORIZED;
   const char *reward = pledge->reward_title ? pledge->reward_title

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "cs-tier-row.h"
+#include "cs-format.h"
 
 struct _CsTierRow
 {
@@ -42,7 +43,7 @@ static void
 fill (CsTierRow *self, const CsRewardTier *tier, const char *campaign_id, const char *currency,
       gboolean can_back)
 {
-  g_autofree char *minimum = cs_money_format (tier->minimum_pledge, currency);
+  g_autofree char *minimum = cs_format_money (tier->minimum_pledge, currency);
   g_autofree char *minimum_text = g_strdup_printf (_("Pledge %s or more"), minimum);
   g_autofree char *delivery = format_delivery (tier->estimated_delivery_date);
   g_autofree char *quantity = NULL;
