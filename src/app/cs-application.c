@@ -260,7 +260,7 @@ about_action (GSimpleAction *action, GVariant *parameter, gpointer user_data)
                          "website", "https://github.com/crowdspark/crowdspark",
                          "issue-url", "https://github.com/crowdspark/crowdspark/issues",
                          "license-type", GTK_LICENSE_GPL_3_0,
-                         "copyright", "© 2025 The CrowdSpark developers",
+                         "copyright", "© 2026 The CrowdSpark developers",
                          /* TRANSLATORS: your names, one per line */
                          "translator-credits", _("translator-credits"),
                          NULL);
