@@ -550,9 +550,18 @@ pledges_stored_cb (GObject *source, GAsyncResult *result, gpointer data)
     pass_finish (self, error);
   else
     {
-      /* Tell what changed while we were not listening (offline, closed). */
+      /* Tell what changed while we were not listening (offline, closed);
+       * a pledge seen for the first time (a first sign-in on this
+       * computer) is the baseline, not news. */
       for (guint i = 0; i < step->fresh->len; i++)
-        emit_pledge_changed (self, g_ptr_array_index (step->fresh, i));
+        {
+          CsPledge *p = g_ptr_array_index (step->fresh, i);
+
+          if (g_hash_table_contains (self->pledge_states, p->id))
+            emit_pledge_changed (self, p);
+          else
+            pledge_state_changed (self, p->id, cs_pledge_status_to_string (p->status), p->failure_reason);
+        }
       pass_categories (self);
     }
   pledge_step_free (step);

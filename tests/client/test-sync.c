@@ -542,6 +542,37 @@ test_pledge_news (Fixture *f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (f->engine, seen);
 }
 
+/* A first sign-in on this computer finds pledges made elsewhere: that is
+ * the baseline, not news (no notification storm); a change made elsewhere
+ * afterwards is news at the next pass. */
+static void
+test_pledge_news_baseline (Fixture *f, gconstpointer data)
+{
+  g_autofree char *a = cs_test_live_campaign (f->ts, f->creator, f->moderator, "Old lamp", 90000, 30, 0, NULL);
+  g_autofree char *b = cs_test_live_campaign (f->ts, f->creator, f->moderator, "Old drum", 90000, 30, 0, NULL);
+  g_autofree char *user_id = NULL;
+  g_autofree char *token = cs_test_register (f->ts, "elsewhere", &user_id);
+  g_autofree char *first = authorized_pledge (f, token, a, 2000);
+  g_autofree char *second = authorized_pledge (f, token, b, 2000);
+  g_autofree char *cancel_path = g_strconcat ("/api/v1/pledges/", second, "/cancel", NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(CsTestResponse) cancelled = NULL;
+  PledgeWait w = { seen, second, "cancelled" };
+
+  g_signal_connect (f->engine, "pledge-changed", G_CALLBACK (pledge_changed_cb), seen);
+  sign_in (f, "elsewhere");
+  refresh_ok (f);
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 0);
+
+  cancelled = cs_test_request (f->ts, "POST", cancel_path, token, NULL);
+  g_assert_cmpuint (cancelled->status, ==, 200);
+  refresh_ok (f);
+  g_assert_true (pledge_reached (&w));
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 1);
+  g_signal_handlers_disconnect_by_data (f->engine, seen);
+  (void) first;
+}
+
 /* A change made offline waits in the outbox, survives a restart, and is sent
  * once the server can be reached. */
 static void
@@ -761,6 +792,8 @@ main (int argc, char **argv)
               test_incremental_and_tombstones, fixture_tear_down);
   g_test_add ("/sync/live-progress", Fixture, NULL, fixture_set_up, test_live_progress, fixture_tear_down);
   g_test_add ("/sync/pledge-news", Fixture, NULL, fixture_set_up, test_pledge_news, fixture_tear_down);
+  g_test_add ("/sync/pledge-news-baseline", Fixture, NULL, fixture_set_up, test_pledge_news_baseline,
+              fixture_tear_down);
   g_test_add ("/sync/outbox/offline-and-restart", Fixture, NULL, fixture_set_up, test_outbox_offline_restart,
               fixture_tear_down);
   g_test_add ("/sync/outbox/lost-answer", Fixture, NULL, fixture_set_up, test_outbox_lost_answer,
