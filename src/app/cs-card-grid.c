@@ -278,12 +278,13 @@ visible_rows (CsCardGrid *self, guint *first, guint *last)
 }
 
 /* Binds a card to every position of the range, recycling those that left
- * it, and drops the cards left over.  Never called during a layout (GTK
- * would paint ancestors whose allocation a card's change invalidated), nor
- * during a change of focus.  Returns TRUE if a card turned out taller than
- * the rows. */
+ * it, and drops the cards left over, except @in_layout: a card unparented
+ * during a layout leaves its ancestors to be painted unallocated, so the
+ * spares wait (off screen) for the next frame's update.  Never called during
+ * a change of focus.  Returns TRUE if a card turned out taller than the
+ * rows. */
 static gboolean
-update_range (CsCardGrid *self)
+update_range (CsCardGrid *self, gboolean in_layout)
 {
   GtkWidget *focus_child = gtk_widget_get_focus_child (GTK_WIDGET (self));
   guint n = n_items (self);
@@ -299,7 +300,8 @@ update_range (CsCardGrid *self)
           if (slot->position != INVALID_POSITION && (slot->card != focus_child || slot->position >= n))
             release_slot (slot);
         }
-      destroy_spare_slots (self);
+      if (!in_layout)
+        destroy_spare_slots (self);
       return FALSE;
     }
   /* one row more on either side */
@@ -338,31 +340,9 @@ update_range (CsCardGrid *self)
           grew = TRUE;
         }
     }
-  destroy_spare_slots (self);
+  if (!in_layout)
+    destroy_spare_slots (self);
   return grew;
-}
-
-/* Whether the cards are those of the range (and the focused one). */
-static gboolean
-range_covered (CsCardGrid *self)
-{
-  GtkWidget *focus_child = gtk_widget_get_focus_child (GTK_WIDGET (self));
-  guint first_row, last_row, first, end, in_range = 0;
-
-  if (!visible_rows (self, &first_row, &last_row))
-    return self->slots->len == 0 || (self->slots->len == 1 && focus_child != NULL);
-  first = (first_row > 0 ? first_row - 1 : 0) * self->n_columns;
-  end = MIN ((last_row + 2) * self->n_columns, n_items (self));
-  for (guint i = 0; i < self->slots->len; i++)
-    {
-      Slot *slot = &g_array_index (self->slots, Slot, i);
-
-      if (slot->position >= first && slot->position < end)
-        in_range++;
-      else if (slot->card != focus_child)
-        return FALSE;
-    }
-  return in_range == end - first;
 }
 
 static void
@@ -432,7 +412,7 @@ update_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   if (scroll_to < n_items (self) && self->n_columns > 0)
     gtk_adjustment_set_value (self->vadjustment, value_showing (self, scroll_to));
   if (self->n_columns > 0)
-    update_range (self);
+    update_range (self, FALSE);
   gtk_widget_queue_allocate (widget);
   return G_SOURCE_REMOVE;
 }
@@ -449,7 +429,7 @@ static void
 vadjustment_value_changed_cb (CsCardGrid *self)
 {
   if (self->n_columns > 0)
-    update_range (self);
+    update_range (self, FALSE);
   gtk_widget_queue_allocate (GTK_WIDGET (self));
 }
 
@@ -480,7 +460,7 @@ items_changed_cb (CsCardGrid *self, guint position, guint removed, guint added)
     gtk_accessible_update_relation (GTK_ACCESSIBLE (g_array_index (self->slots, Slot, i).card),
                                     GTK_ACCESSIBLE_RELATION_SET_SIZE, (int) n, -1);
   if (self->n_columns > 0)
-    update_range (self);
+    update_range (self, FALSE);
   else
     destroy_spare_slots (self);
   gtk_widget_queue_resize (GTK_WIDGET (self));
@@ -596,24 +576,28 @@ cs_card_grid_size_allocate (GtkWidget *widget, int width, int height, int baseli
   self->n_columns = columns;
   self->width = width;
   self->height = height;
-  configure_adjustments (self, scroll_value (self));
-  /* a new size (or the first): the cards follow in the next frame */
-  if (!range_covered (self))
-    queue_update (self);
-
+  /* a new size (or the first): the cards it needs now, so that the frame
+   * shows them; and again if a card did not fit the rows */
   value = scroll_value (self);
+  do
+    {
+      configure_adjustments (self, value);
+      value = scroll_value (self);
+    }
+  while (update_range (self, TRUE));
+
   for (guint i = 0; i < self->slots->len; i++)
     {
       Slot *slot = &g_array_index (self->slots, Slot, i);
-      guint row = slot->position / columns;
-      guint column = slot->position % columns;
-      GtkAllocation allocation = {
-        .x = PADDING + (int) column * (card_width + SPACING),
-        .y = row_top (self, row) - (int) value,
-        .width = card_width,
-        .height = self->row_height,
-      };
+      GtkAllocation allocation = { 0, -2 * (self->row_height + PADDING), card_width, self->row_height };
 
+      if (slot->position != INVALID_POSITION)
+        {
+          allocation.x = PADDING + (int) (slot->position % columns) * (card_width + SPACING);
+          allocation.y = row_top (self, slot->position / columns) - (int) value;
+        }
+      else
+        queue_update (self);   /* a spare, off screen until then */
       gtk_widget_size_allocate (slot->card, &allocation, -1);
     }
 }
@@ -942,7 +926,7 @@ cs_card_grid_focus_position (CsCardGrid *self, guint position)
   slot = find_slot (self, position);
   if (slot == NULL)
     {
-      update_range (self);
+      update_range (self, FALSE);
       gtk_widget_queue_allocate (GTK_WIDGET (self));
       slot = find_slot (self, position);
     }
