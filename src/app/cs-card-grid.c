@@ -572,6 +572,15 @@ cs_card_grid_size_allocate (GtkWidget *widget, int width, int height, int baseli
     {
       self->card_width = card_width;
       measure_sizing_card (self, card_width, &self->card_min_width, &self->row_height);
+      /* (update_range measures the cards it binds, not those it keeps) */
+      for (guint i = 0; i < self->slots->len; i++)
+        {
+          int card_height = 0;
+
+          gtk_widget_measure (g_array_index (self->slots, Slot, i).card, GTK_ORIENTATION_VERTICAL, card_width,
+                              NULL, &card_height, NULL, NULL);
+          self->row_height = MAX (self->row_height, card_height);
+        }
     }
   self->n_columns = columns;
   self->width = width;

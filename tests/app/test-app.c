@@ -464,6 +464,7 @@ test_recycling_body (CsTestApp *app, gpointer data)
   g_autoptr(CsCampaignItem) last = NULL;
   g_autofree char *last_title = NULL;
   g_autofree char *page_title = NULL;
+  g_autofree char *shot = NULL;
   guint total, columns, visible_rows, limit, binds_before, alive, position, max_alive = 0;
   int card_height;
 
@@ -550,6 +551,8 @@ test_recycling_body (CsTestApp *app, gpointer data)
   g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), ==, 0);
   gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "right");
   g_assert_cmpuint (focused_position (window, grid), ==, 1);
+  gtk_window_set_focus_visible (GTK_WINDOW (window), TRUE);
+  shot = cs_test_app_screenshot (window, "discover-focus", 200);
   gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "down");
   g_assert_cmpuint (focused_position (window, grid), ==, 1 + columns);
   gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "left");
