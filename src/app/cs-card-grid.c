@@ -438,6 +438,7 @@ items_changed_cb (CsCardGrid *self, guint position, guint removed, guint added)
 {
   GtkWidget *focus_child = gtk_widget_get_focus_child (GTK_WIDGET (self));
   guint n = n_items (self);
+  Slot *focus_removed = NULL;
 
   for (guint i = 0; i < self->slots->len; i++)
     {
@@ -451,10 +452,20 @@ items_changed_cb (CsCardGrid *self, guint position, guint removed, guint added)
           gtk_accessible_update_relation (GTK_ACCESSIBLE (slot->card),
                                           GTK_ACCESSIBLE_RELATION_POS_IN_SET, (int) slot->position + 1, -1);
         }
-      else if (slot->card == focus_child && slot->position < n)
-        bind_slot (self, slot, slot->position);   /* the focus stays where it was */
+      else if (slot->card == focus_child && n > 0)
+        focus_removed = slot;
       else
         release_slot (slot);
+    }
+  /* the focus stays where it was, on what is there now */
+  if (focus_removed != NULL)
+    {
+      guint target = MIN (position, n - 1);
+      Slot *other = find_slot (self, target);
+
+      if (other != NULL && other != focus_removed)
+        release_slot (other);
+      bind_slot (self, focus_removed, target);
     }
   for (guint i = 0; i < self->slots->len; i++)
     gtk_accessible_update_relation (GTK_ACCESSIBLE (g_array_index (self->slots, Slot, i).card),
