@@ -104,8 +104,8 @@ update (CsCampaignCard *self)
   by = g_strdup_printf (_("by %s"), creator != NULL ? creator : _("Unknown creator"));
   percent_text = cs_format_percent_funded (percent);
   time_text = cs_format_time_left (status, end_date, g_get_real_time () / G_USEC_PER_SEC);
-  raised = cs_money_format (current_amount, currency != NULL ? currency : "USD");
-  goal = cs_money_format (goal_amount, currency != NULL ? currency : "USD");
+  raised = cs_format_money (current_amount, currency != NULL ? currency : "USD");
+  goal = cs_format_money (goal_amount, currency != NULL ? currency : "USD");
   /* TRANSLATORS: "$1,234.00 raised of $5,000.00" */
   raised_text = g_strdup_printf (_("%s raised of %s"), raised, goal);
 

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include "cs-campaign-card.h"
+#include "cs-card-grid.h"
 #include "cs-discover-page.h"
 #include "cs-widget-util.h"
 
@@ -20,7 +20,7 @@ struct _CsDiscoverPage
   GtkStack        *content_stack;
   AdwStatusPage   *empty_page;
   AdwStatusPage   *error_page;
-  GtkGridView     *grid_view;
+  CsCardGrid      *grid;
 
   /* owned */
   CsContext       *context;
@@ -301,7 +301,7 @@ static void
 search_activate_cb (CsDiscoverPage *self)
 {
   if (g_list_model_get_n_items (G_LIST_MODEL (self->list)) > 0)
-    gtk_widget_child_focus (GTK_WIDGET (self->grid_view), GTK_DIR_TAB_FORWARD);
+    gtk_widget_child_focus (GTK_WIDGET (self->grid), GTK_DIR_TAB_FORWARD);
 }
 
 static void
@@ -359,33 +359,6 @@ grid_activate_cb (CsDiscoverPage *self, guint position)
     gtk_widget_activate_action (GTK_WIDGET (self), "win.open-campaign", "s", cs_campaign_item_get_id (item));
 }
 
-static void
-card_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, CsDiscoverPage *self)
-{
-  gtk_list_item_set_child (list_item, cs_campaign_card_new (self->context));
-}
-
-static void
-card_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, CsDiscoverPage *self)
-{
-  GtkWidget *card = gtk_list_item_get_child (list_item);
-  GtkWidget *cell = gtk_widget_get_parent (card);
-
-  cs_campaign_card_set_item (CS_CAMPAIGN_CARD (card), gtk_list_item_get_item (list_item));
-  /* The grid's cell takes the focus, and GTK 4.8 names it after its type
-   * (GtkListItem has no accessible label before 4.12): the card's summary
-   * names it. */
-  if (cell != NULL)
-    gtk_accessible_update_relation (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
-                                    card, NULL, -1);
-}
-
-static void
-card_unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item, CsDiscoverPage *self)
-{
-  cs_campaign_card_set_item (CS_CAMPAIGN_CARD (gtk_list_item_get_child (list_item)), NULL);
-}
-
 /* ---- overrides ---------------------------------------------------------- */
 
 static void
@@ -393,8 +366,6 @@ cs_discover_page_constructed (GObject *object)
 {
   CsDiscoverPage *self = CS_DISCOVER_PAGE (object);
   CsSyncEngine *engine = cs_context_get_sync_engine (self->context);
-  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-  g_autoptr(GtkNoSelection) selection = NULL;
 
   G_OBJECT_CLASS (cs_discover_page_parent_class)->constructed (object);
 
@@ -407,12 +378,8 @@ cs_discover_page_constructed (GObject *object)
   g_signal_connect_object (cs_context_get_cache (self->context), "changed::campaigns",
                            G_CALLBACK (cache_changed_cb), self, G_CONNECT_SWAPPED);
 
-  g_signal_connect (factory, "setup", G_CALLBACK (card_setup_cb), self);
-  g_signal_connect (factory, "bind", G_CALLBACK (card_bind_cb), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (card_unbind_cb), self);
-  gtk_grid_view_set_factory (self->grid_view, factory);
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->list)));
-  gtk_grid_view_set_model (self->grid_view, GTK_SELECTION_MODEL (selection));
+  cs_card_grid_set_context (self->grid, self->context);
+  cs_card_grid_set_model (self->grid, G_LIST_MODEL (self->list));
 
   apply_query (self);
   load_categories (self);
@@ -426,11 +393,8 @@ cs_discover_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->search_cancellable);
-  if (self->grid_view != NULL)
-    {
-      gtk_grid_view_set_model (self->grid_view, NULL);
-      gtk_grid_view_set_factory (self->grid_view, NULL);
-    }
+  if (self->grid != NULL)
+    cs_card_grid_set_model (self->grid, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
   /* the template's root is not a bound child: dispose_template leaves it */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -499,7 +463,7 @@ cs_discover_page_class_init (CsDiscoverPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CsDiscoverPage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, CsDiscoverPage, empty_page);
   gtk_widget_class_bind_template_child (widget_class, CsDiscoverPage, error_page);
-  gtk_widget_class_bind_template_child (widget_class, CsDiscoverPage, grid_view);
+  gtk_widget_class_bind_template_child (widget_class, CsDiscoverPage, grid);
   gtk_widget_class_bind_template_callback (widget_class, search_text_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activate_cb);
@@ -509,7 +473,7 @@ cs_discover_page_class_init (CsDiscoverPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, grid_activate_cb);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 
-  g_type_ensure (CS_TYPE_CAMPAIGN_CARD);
+  g_type_ensure (CS_TYPE_CARD_GRID);
 }
 
 static void

@@ -5,6 +5,7 @@
 
 #include "cs-test-app.h"
 #include "cs-campaign-card.h"
+#include "cs-card-grid.h"
 #include "cs-discover-page.h"
 #include "cs-preferences-window.h"
 #include "cs-status-bar.h"
@@ -76,21 +77,51 @@ n_visible_cards (GtkWidget *root)
   return n;
 }
 
+/* A card on screen (mapped, and inside its scrolled window's view). */
 static void
-count_card_cb (GtkWidget *widget, gpointer data)
+record_shown_cb (GtkWidget *widget, gpointer data)
 {
-  if (CS_IS_CAMPAIGN_CARD (widget) && gtk_widget_get_mapped (widget) &&
-      cs_campaign_card_get_item (CS_CAMPAIGN_CARD (widget)) != NULL)
-    (*(guint *) data)++;
+  GHashTable *shown = data;
+  GtkWidget *view;
+  CsCampaignItem *item;
+  graphene_rect_t bounds;
+
+  if (!CS_IS_CAMPAIGN_CARD (widget) || !gtk_widget_get_mapped (widget))
+    return;
+  item = cs_campaign_card_get_item (CS_CAMPAIGN_CARD (widget));
+  view = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  if (item == NULL || view == NULL || !gtk_widget_compute_bounds (widget, view, &bounds))
+    return;
+  if (bounds.origin.y + bounds.size.height > 0 && bounds.origin.y < gtk_widget_get_height (view))
+    g_hash_table_add (shown, g_strdup (cs_campaign_item_get_id (item)));
 }
 
+/* The position of the card that has the keyboard focus, which shows whole
+ * in the grid's scrolled window. */
 static guint
-count_bound_cards (GtkWidget *root)
+focused_position (GtkWidget *window, CsCardGrid *grid)
 {
-  guint n = 0;
+  GListModel *model = cs_card_grid_get_model (grid);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+  GtkWidget *view = gtk_widget_get_ancestor (GTK_WIDGET (grid), GTK_TYPE_SCROLLED_WINDOW);
+  CsCampaignItem *item;
+  graphene_rect_t bounds;
 
-  cs_test_app_foreach (root, count_card_cb, &n);
-  return n;
+  cs_test_app_wait_frames (window);
+  g_assert_true (CS_IS_CAMPAIGN_CARD (focus));
+  g_assert_true (gtk_widget_get_mapped (focus));
+  g_assert_true (gtk_widget_compute_bounds (focus, view, &bounds));
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, gtk_widget_get_height (view));
+  item = cs_campaign_card_get_item (CS_CAMPAIGN_CARD (focus));
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(CsCampaignItem) other = g_list_model_get_item (model, i);
+
+      if (other == item)
+        return i;
+    }
+  g_error ("The focused card shows no campaign of the grid");
 }
 
 static CsDiscoverPage *
@@ -423,9 +454,19 @@ test_recycling_body (CsTestApp *app, gpointer data)
   GtkWidget *window = GTK_WIDGET (app->window);
   CsCache *cache = cs_context_get_cache (cs_test_app_get_context (app));
   g_autoptr(GPtrArray) campaigns = g_ptr_array_new_with_free_func ((GDestroyNotify) cs_campaign_free);
+  g_autoptr(GHashTable) shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const guint n = 400;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  guint alive, bound;
+  CsCardGrid *grid;
+  GListModel *model;
+  GtkAdjustment *adjustment;
+  GtkWidget *first_card;
+  g_autoptr(CsCampaignItem) last = NULL;
+  g_autofree char *last_title = NULL;
+  g_autofree char *page_title = NULL;
+  g_autofree char *shot = NULL;
+  guint total, columns, visible_rows, limit, binds_before, alive, position, max_alive = 0;
+  int card_height;
 
   wait_discover_items (app, server->titles->len);
   for (guint i = 0; i < n; i++)
@@ -454,14 +495,85 @@ test_recycling_body (CsTestApp *app, gpointer data)
   wait_discover_items (app, server->titles->len + n);
   cs_test_app_wait_frames (window);
 
-  alive = cs_campaign_card_get_n_alive ();
-  bound = count_bound_cards (window);
-  g_test_message ("%u campaigns: %u cards exist, %u bound and mapped", server->titles->len + n, alive, bound);
-  /* The grid recycles: the cards do not grow with the campaigns.  GTK 4.8's
-   * GtkGridView keeps up to 30 rows × max-columns (4) items around the
-   * visible ones, whatever fits on screen: that is the ceiling here. */
-  g_assert_cmpuint (alive, <=, 30 * 4 + 16);
-  g_assert_cmpuint (bound, >=, 3);
+  grid = CS_CARD_GRID (cs_test_app_find (window, CS_TYPE_CARD_GRID, NULL, NULL));
+  g_assert_nonnull (grid);
+  model = cs_card_grid_get_model (grid);
+  total = g_list_model_get_n_items (model);
+  adjustment = gtk_scrolled_window_get_vadjustment (
+    GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (GTK_WIDGET (grid), GTK_TYPE_SCROLLED_WINDOW)));
+  first_card = cs_test_app_find (GTK_WIDGET (grid), CS_TYPE_CAMPAIGN_CARD, NULL, NULL);
+  g_assert_nonnull (first_card);
+  columns = cs_card_grid_get_n_columns (grid);
+  card_height = gtk_widget_get_height (first_card);
+  g_assert_cmpuint (columns, >=, 1);
+  g_assert_cmpint (card_height, >, 100);
+  /* the rows that can intersect the viewport, then one more above and below */
+  visible_rows = (gtk_widget_get_height (GTK_WIDGET (grid)) + card_height - 1) / card_height + 1;
+  limit = (visible_rows + 2) * columns;
+  binds_before = cs_card_grid_get_n_binds (grid);
+
+  /* the whole grid, half a page a step, a frame or two each */
+  for (guint step = 0;; step++)
+    {
+      double value = gtk_adjustment_get_value (adjustment);
+      double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
+
+      g_assert_cmpuint (step, <, 10000);
+      cs_test_app_wait_frames (window);
+      alive = cs_campaign_card_get_n_alive ();
+      max_alive = MAX (max_alive, alive);
+      if (alive > limit)
+        g_error ("%u cards alive at %.0f px, more than (%u visible rows + 2) × %u columns", alive, value,
+                 visible_rows, columns);
+      cs_test_app_foreach (GTK_WIDGET (grid), record_shown_cb, shown);
+      if (value >= end)
+        break;
+      gtk_adjustment_set_value (adjustment, MIN (end, value + gtk_adjustment_get_page_size (adjustment) / 2));
+    }
+  g_test_message ("%u campaigns, %u columns, cards %d px high in %d px: at most %u cards alive (limit %u), "
+                  "%u binds, %u campaigns shown",
+                  total, columns, card_height, gtk_widget_get_height (GTK_WIDGET (grid)), max_alive, limit,
+                  cs_card_grid_get_n_binds (grid) - binds_before, g_hash_table_size (shown));
+  /* every campaign had a card on screen, and the few cards were rebound to do it */
+  g_assert_cmpuint (g_hash_table_size (shown), ==, total);
+  g_assert_cmpuint (cs_card_grid_get_n_binds (grid) - binds_before, >=, total - limit);
+  g_assert_cmpuint (max_alive, <, total / 4);
+
+  /* the keyboard: Tab enters on the first row that shows whole */
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (grid), GTK_DIR_TAB_FORWARD));
+  position = focused_position (window, grid);
+  g_assert_cmpuint (position % columns, ==, 0);
+  g_assert_cmpuint (position, >=, total - visible_rows * columns);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), ==,
+                     gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "home");
+  g_assert_cmpuint (focused_position (window, grid), ==, 0);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adjustment), ==, 0);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "right");
+  g_assert_cmpuint (focused_position (window, grid), ==, 1);
+  gtk_window_set_focus_visible (GTK_WINDOW (window), TRUE);
+  shot = cs_test_app_screenshot (window, "discover-focus", 200);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "down");
+  g_assert_cmpuint (focused_position (window, grid), ==, 1 + columns);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "left");
+  g_assert_cmpuint (focused_position (window, grid), ==, columns);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "page-down");
+  position = focused_position (window, grid);
+  g_assert_cmpuint (position, >=, 2 * columns);   /* at least a row further */
+  g_assert_cmpuint (position % columns, ==, 0);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "up");
+  g_assert_cmpuint (focused_position (window, grid), ==, position - columns);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.move", "s", "end");
+  g_assert_cmpuint (focused_position (window, grid), ==, total - 1);
+  g_assert_cmpuint (cs_campaign_card_get_n_alive (), <=, limit + 1);
+
+  /* Enter opens the focused campaign */
+  last = g_list_model_get_item (model, total - 1);
+  g_object_get (last, "title", &last_title, NULL);
+  gtk_widget_activate_action (GTK_WIDGET (grid), "grid.activate-focus", NULL);
+  cs_test_app_assert_wait (campaign_page_shown, app);
+  g_object_get (cs_window_get_campaign_page (app->window), "title", &page_title, NULL);
+  g_assert_cmpstr (page_title, ==, last_title);
 }
 
 static void

@@ -68,7 +68,7 @@ ENGLISH_FUNDED = r'\d+ ?% funded'
 # The campaign card still writes money the English way (cs_money_format):
 # it is being reworked to use the locale (cs_format_money).  Until then its
 # amounts are printed, not checked; set this to True when it lands.
-CHECK_CARD_MONEY = False
+CHECK_CARD_MONEY = True
 
 failures = []
 
