@@ -286,11 +286,10 @@ def main_window(app):
 
 
 def campaign_cells(window, grid_name='Campaigns'):
-    """The cells of Discover's grid (named grid_name: "Campaigns" in English)
-    that show a campaign."""
-    grid = find(window, lambda n: role(n) == 'table' and name(n) == grid_name)
+    """The cards of Discover's grid (CsCardGrid: a list named grid_name,
+    "Campaigns" in English, whose items are the campaign cards, each named
+    by its summary) that show a campaign."""
+    grid = find(window, lambda n: role(n) == 'list' and name(n) == grid_name)
     if grid is None:
         return []
-    # a cell is a card once it is bound to a campaign (its card has a name)
-    return [c for c in children(grid)
-            if role(c) == 'table cell' and any(name(k) for k in children(c))]
+    return [c for c in children(grid) if role(c) == 'list item' and name(c)]
