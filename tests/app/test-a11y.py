@@ -73,21 +73,19 @@ def name_problem(node):
     return None
 
 
-def check_screen(screen, root, min_interactive):
-    """Asserts that every interactive node under root has a real name."""
+def walk_screen(root):
+    """(interactive nodes, offenders) under root; raises GLib.Error when a
+    node vanishes during the walk."""
     root.clear_cache()
     count = 0
     offenders = []
     for node, path in walk(root):
-        try:
-            if not is_interactive(node):
-                continue
-            count += 1
-            problem = name_problem(node)
-            if problem is None and MNEMONIC.search(name(node)):
-                mnemonic_names.add(f'{role(node)} "{name(node)}"')
-        except GLib.Error:
+        if not is_interactive(node):
             continue
+        count += 1
+        problem = name_problem(node)
+        if problem is None and MNEMONIC.search(name(node)):
+            mnemonic_names.add(f'{role(node)} "{name(node)}"')
         if problem is None:
             continue
         known = next((why for parent, r, why in THIRD_PARTY
@@ -97,6 +95,21 @@ def check_screen(screen, root, min_interactive):
             log(f'  known third-party issue ({known}): {where}')
             continue
         offenders.append(f'{where}: {problem}')
+    return count, offenders
+
+
+def check_screen(screen, root, min_interactive):
+    """Asserts that every interactive node under root has a real name.  A
+    node that vanishes during the walk (a list the app just reloaded) makes
+    the walk start again on the settled tree, up to five times."""
+    for attempt in range(5):
+        try:
+            count, offenders = walk_screen(root)
+            break
+        except GLib.Error as e:
+            log(f'{screen}: the tree changed during the walk ({e.message}); walking it again')
+    else:
+        raise Failure(f'{screen}: the tree kept changing during five walks')
     log(f'{screen}: {count} interactive nodes, {len(offenders)} without a proper name')
     for o in offenders:
         log(f'  UNLABELLED {o}')
