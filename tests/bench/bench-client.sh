@@ -59,4 +59,8 @@ if [[ -x $APPBIN ]]; then
   export GSETTINGS_SCHEMA_DIR=$BUILD/data GSETTINGS_BACKEND=memory CS_APP_NO_KEYRING=1
   "$REPO/tests/desktop-session.sh" --display "$APPBIN" "$URL" "$TMP/app" fill
   "$REPO/tests/desktop-session.sh" --display "$APPBIN" "$URL" "$TMP/app"
+  if [[ -n ${ALSO_RENDERER:-} ]]; then
+    echo "== the same with GSK_RENDERER=$ALSO_RENDERER"
+    GSK_RENDERER=$ALSO_RENDERER "$REPO/tests/desktop-session.sh" --display "$APPBIN" "$URL" "$TMP/app"
+  fi
 fi
