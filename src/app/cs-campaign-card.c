@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "cs-campaign-card.h"
+#include "cs-widget-util.h"
 #include "cs-format.h"
 #include "cs-image.h"
 
@@ -158,15 +159,11 @@ static void
 cs_campaign_card_dispose (GObject *object)
 {
   CsCampaignCard *self = CS_CAMPAIGN_CARD (object);
-  GtkWidget *child;
 
   cs_campaign_card_set_item (self, NULL);
   g_cancellable_cancel (self->image_cancellable);
   g_clear_object (&self->image_cancellable);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_CAMPAIGN_CARD);
-  /* the template's root is not a bound child: dispose_template leaves it */
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
-    gtk_widget_unparent (child);
+  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_CAMPAIGN_CARD);
   g_clear_object (&self->context);
   G_OBJECT_CLASS (cs_campaign_card_parent_class)->dispose (object);
 }

@@ -389,16 +389,12 @@ static void
 cs_discover_page_dispose (GObject *object)
 {
   CsDiscoverPage *self = CS_DISCOVER_PAGE (object);
-  GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->search_cancellable);
   if (self->grid != NULL)
     cs_card_grid_set_model (self->grid, NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
-  /* the template's root is not a bound child: dispose_template leaves it */
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
-    gtk_widget_unparent (child);
+  cs_widget_dispose_template (GTK_WIDGET (self), CS_TYPE_DISCOVER_PAGE);
   g_clear_object (&self->list);
   g_clear_object (&self->context);
   g_clear_object (&self->category_names);

@@ -489,3 +489,11 @@ cs_test_app_screenshot (GtkWidget *widget, const char *name, guint min_colours)
   g_assert_cmpuint (colours, >=, min_colours);
   return g_steal_pointer (&path);
 }
+
+void
+cs_test_app_remove_tree (const char *path)
+{
+  g_autoptr(GFile) dir = g_file_new_for_path (path);
+
+  remove_tree (dir);
+}

@@ -90,4 +90,7 @@ guint            cs_test_app_count_colours     (GdkTexture *texture);
  * Returns the path. */
 char            *cs_test_app_screenshot        (GtkWidget *widget, const char *name, guint min_colours);
 
+/* Deletes @path and everything under it (a test's temp folder). */
+void             cs_test_app_remove_tree       (const char *path);
+
 G_END_DECLS

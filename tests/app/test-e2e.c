@@ -167,24 +167,6 @@ offline_bar_gone (gpointer data)
   return !label_containing_shown (data);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (path, name, NULL);
-
-      if (g_file_test (sub, G_FILE_TEST_IS_DIR) && !g_file_test (sub, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (sub);
-      else
-        g_unlink (sub);
-    }
-  g_rmdir (path);
-}
-
 static gboolean
 campaign_page_shown (gpointer data)
 {
@@ -417,7 +399,7 @@ test_backer_end_to_end (void)
   cs_test_proxy_set_mode (e.proxy, CS_TEST_PROXY_OFFLINE);
   cs_test_app_run_in (cs_test_proxy_get_url (e.proxy), data_dir, offline_start, &e);
 
-  remove_tree (data_dir);
+  cs_test_app_remove_tree (data_dir);
   g_free (e.amount_text);
   cs_test_proxy_free (e.proxy);
   cs_test_app_server_free (e.server);

@@ -5,14 +5,14 @@
  * The widgets are driven as a person would (text typed into the rows,
  * buttons activated); every wait iterates the main context until the
  * condition holds, with a timeout that fails the test.  Screenshots of each
- * step go to CS_SCREENSHOT_DIR (default: ./screenshots) and must not be blank.
+ * step go to CS_SCREENSHOT_DIR (cs_test_app_screenshot) and must not be blank.
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
 #include <adwaita.h>
 
-#include "../server/cs-test-server.h"
+#include "cs-test-app.h"
 #include "cs-context.h"
 #include "cs-dashboard-page.h"
 #include "cs-pledge-dialog.h"
@@ -82,24 +82,6 @@ pledge_made_cb (GtkWidget *dialog, const char *pledge_id, gpointer user_data)
   (*(int *) user_data)++;
 }
 
-static gboolean
-frame_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
-{
-  (*(int *) user_data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-/* Lets @widget lay out and paint a few frames. */
-static void
-wait_frames (GtkWidget *widget)
-{
-  int frames = 0;
-  guint id = gtk_widget_add_tick_callback (widget, frame_cb, &frames, NULL);
-
-  WAIT_FOR (frames >= 3, "frames to be painted");
-  gtk_widget_remove_tick_callback (widget, id);
-}
-
 /* ---- widgets -------------------------------------------------------------- */
 
 static gpointer
@@ -155,81 +137,7 @@ label_shown (gpointer label)
   return gtk_widget_get_visible (GTK_WIDGET (label)) && *gtk_label_get_text (GTK_LABEL (label)) != '\0';
 }
 
-/* ---- screenshots -------------------------------------------------------------- */
-
-static char *
-screenshot_dir (void)
-{
-  const char *dir = g_getenv ("CS_SCREENSHOT_DIR");
-
-  return g_strdup (dir && *dir ? dir : "screenshots");
-}
-
-/* Paints @widget into NAME.png and checks that it is not blank. */
-static void
-screenshot (GtkWidget *widget, const char *name)
-{
-  g_autofree char *dir = screenshot_dir ();
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
-  g_autofree guchar *pixels = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width, height;
-
-  wait_frames (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-
-  pixels = g_malloc ((gsize) width * height * 4);
-  gdk_texture_download (texture, pixels, (gsize) width * 4);
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    {
-      guint32 pixel;
-
-      memcpy (&pixel, pixels + i * 4, 4);
-      g_hash_table_add (colours, GUINT_TO_POINTER (pixel));
-    }
-  g_test_message ("screenshot %s: %dx%d, %u colours", path, width, height, g_hash_table_size (colours));
-  g_assert_cmpuint (g_hash_table_size (colours), >=, 32);
-}
-
 /* ---- the fixture ---------------------------------------------------------------- */
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (path, name, NULL);
-
-      if (g_file_test (sub, G_FILE_TEST_IS_DIR) && !g_file_test (sub, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (sub);
-      else
-        g_unlink (sub);
-    }
-  g_rmdir (path);
-}
 
 /* The window actions the widgets use (app-contract.md), recording what they get. */
 static void
@@ -289,7 +197,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   cs_test_server_free (f->ts);
-  remove_tree (f->data_dir);
+  cs_test_app_remove_tree (f->data_dir);
   g_free (f->data_dir);
   g_free (f->creator_token);
   g_free (f->moderator_token);
@@ -368,7 +276,7 @@ test_sign_up (Fixture *f, gconstpointer data)
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == GTK_WINDOW (f->parent));
   g_assert_cmpstr (adw_window_title_get_subtitle (child (dialog, type, "window_title")), ==, f->ts->base);
   g_assert_false (gtk_widget_is_sensitive (child (dialog, type, "submit_button")));
-  screenshot (dialog, "sign-in");
+  g_free (cs_test_app_screenshot (dialog, "sign-in", 32));
 
   click (child (dialog, type, "mode_button"));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (child (dialog, type, "mode_stack")), ==, "sign-up");
@@ -381,11 +289,11 @@ test_sign_up (Fixture *f, gconstpointer data)
   g_assert_true (label_shown (child (dialog, type, "sign_up_fields_error")));
   g_assert_true (gtk_widget_has_css_class (child (dialog, type, "new_password_row"), "error"));
   g_assert_false (cs_session_get_signed_in (session));
-  screenshot (dialog, "sign-up-error");
+  g_free (cs_test_app_screenshot (dialog, "sign-up-error", 32));
 
   type_into (child (dialog, type, "new_password_row"), PASSWORD);
   g_assert_false (gtk_widget_has_css_class (child (dialog, type, "new_password_row"), "error"));
-  screenshot (dialog, "sign-up");
+  g_free (cs_test_app_screenshot (dialog, "sign-up", 32));
   click (child (dialog, type, "submit_button"));
   WAIT_FOR (signed_in == 1, "the dialog's signed-in");
   WAIT_FOR (dialog == NULL, "the dialog to close");
@@ -430,7 +338,7 @@ test_sign_in_wrong_password (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_editable_get_text (child (dialog, type, "login_row")), ==, "alice");
   g_assert_cmpstr (gtk_editable_get_text (child (dialog, type, "password_row")), ==, "not the password");
   g_assert_cmpint (signed_in, ==, 0);
-  screenshot (dialog, "sign-in-wrong-password");
+  g_free (cs_test_app_screenshot (dialog, "sign-in-wrong-password", 32));
 
   /* Enter in the password row signs in with the right one. */
   type_into (child (dialog, type, "password_row"), PASSWORD);
@@ -477,7 +385,7 @@ test_sign_in_offline (void)
   g_object_unref (context);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  remove_tree (data_dir);
+  cs_test_app_remove_tree (data_dir);
 }
 
 /* ---- the pledge dialog ------------------------------------------------------------- */
@@ -510,11 +418,11 @@ pledge_through_dialog (Fixture *f, const char *campaign_id, const char *card, gb
   g_assert_true (label_shown (child (dialog, type, "amount_error")));
   g_assert_false (gtk_widget_is_sensitive (next));
   if (shots)
-    screenshot (dialog, "pledge-1-reward-error");
+    g_free (cs_test_app_screenshot (dialog, "pledge-1-reward-error", 32));
   type_into (amount_row, "25");
   g_assert_false (label_shown (child (dialog, type, "amount_error")));
   if (shots)
-    screenshot (dialog, "pledge-1-reward");
+    g_free (cs_test_app_screenshot (dialog, "pledge-1-reward", 32));
   click (next);
   g_assert_cmpstr (step_of (dialog), ==, "payment");
 
@@ -530,7 +438,7 @@ pledge_through_dialog (Fixture *f, const char *campaign_id, const char *card, gb
   type_into (card_row, card);
   g_assert_false (gtk_widget_has_css_class (card_row, "error"));
   if (shots)
-    screenshot (dialog, "pledge-2-payment");
+    g_free (cs_test_app_screenshot (dialog, "pledge-2-payment", 32));
   click (next);
   WAIT_FOR (g_strcmp0 (step_of (dialog), "review") == 0, "the card to be tokenised");
 
@@ -545,7 +453,7 @@ pledge_through_dialog (Fixture *f, const char *campaign_id, const char *card, gb
     g_assert_cmpstr (gtk_label_get_text (child (dialog, type, "review_card")), ==, last4);
   }
   if (shots)
-    screenshot (dialog, "pledge-3-review");
+    g_free (cs_test_app_screenshot (dialog, "pledge-3-review", 32));
 
   /* c) Confirm, twice in a row: one pledge */
   g_signal_emit_by_name (next, "clicked");
@@ -585,9 +493,9 @@ test_pledge_authorized (Fixture *f, gconstpointer data)
   dialog = pledge_through_dialog (f, campaign_id, "4242424242424242", TRUE, &made, NULL);
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
   if (g_strcmp0 (result_title (dialog), "Waiting for the bank…") == 0)
-    screenshot (dialog, "pledge-4-pending");
+    g_free (cs_test_app_screenshot (dialog, "pledge-4-pending", 32));
   WAIT_FOR (g_strcmp0 (result_title (dialog), "You backed Solar Lamp") == 0, "the bank to authorize");
-  screenshot (dialog, "pledge-5-authorized");
+  g_free (cs_test_app_screenshot (dialog, "pledge-5-authorized", 32));
 
   /* The server has exactly one pledge, for $25.00 with the tier. */
   items = server_pledges (f, &resp);
@@ -630,7 +538,7 @@ test_pledge_declined (Fixture *f, gconstpointer data)
   g_assert_cmpstr (adw_status_page_get_description (child (dialog, CS_TYPE_PLEDGE_DIALOG, "result_page")),
                    ==, cs_pledge_failure_text (reason));
   g_assert_true (gtk_widget_get_visible (child (dialog, CS_TYPE_PLEDGE_DIALOG, "retry_button")));
-  screenshot (dialog, "pledge-6-declined");
+  g_free (cs_test_app_screenshot (dialog, "pledge-6-declined", 32));
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
@@ -674,11 +582,11 @@ test_dashboard (Fixture *f, gconstpointer data)
 
   gtk_window_set_child (GTK_WINDOW (f->parent), page);
   WAIT_FOR (g_strcmp0 (dashboard_state (page), "signed-out") == 0, "the signed-out page");
-  screenshot (f->parent, "dashboard-1-signed-out");
+  g_free (cs_test_app_screenshot (f->parent, "dashboard-1-signed-out", 32));
 
   sign_up_backer (f, "dashboarder");
   WAIT_FOR (g_strcmp0 (dashboard_state (page), "empty") == 0, "the empty page");
-  screenshot (f->parent, "dashboard-2-empty");
+  g_free (cs_test_app_screenshot (f->parent, "dashboard-2-empty", 32));
 
   pledge_on_server (f, lamp, tier_id, 2500, "4242424242424242", "authorized");
   pledge_on_server (f, boat, NULL, 700, "4000000000000002", "failed");
@@ -719,7 +627,7 @@ test_dashboard (Fixture *f, gconstpointer data)
   /* Only the active pledge counts in the total. */
   g_assert_cmpstr (gtk_label_get_text (child (page, CS_TYPE_DASHBOARD_PAGE, "totals_label")), ==,
                    "You have pledged $25.00");
-  screenshot (f->parent, "dashboard-3-pledges");
+  g_free (cs_test_app_screenshot (f->parent, "dashboard-3-pledges", 32));
 }
 
 /* ---- changing a pledge ------------------------------------------------------------- */
@@ -762,7 +670,7 @@ test_change_pledge (Fixture *f, gconstpointer data)
   /* Nothing changed yet: nothing to send. */
   g_assert_false (gtk_widget_is_sensitive (child (dialog, type, "next_button")));
   type_into (child (dialog, type, "amount_row"), "40");
-  screenshot (dialog, "pledge-7-change");
+  g_free (cs_test_app_screenshot (dialog, "pledge-7-change", 32));
   click (child (dialog, type, "next_button"));
   g_assert_cmpstr (step_of (dialog), ==, "review");
   g_assert_false (gtk_widget_get_visible (child (dialog, type, "review_card_row")));
